@@ -1,0 +1,2 @@
+/** Every TypeORM entity of the sandbox ledger. */
+export const sandboxEntities: Function[] = [];

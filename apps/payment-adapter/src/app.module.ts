@@ -1,0 +1,45 @@
+import { DatabaseModule } from '@gcpa/database';
+import { DynamicModule, Global, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { loadConfig } from '@gcpa/config';
+import { AdapterConfig } from './config/adapter.config';
+import { adapterEntities } from './database/entities';
+import { adapterMigrations } from './database/migrations';
+import { HealthModule } from './health/health.module';
+
+@Global()
+@Module({})
+class AdapterConfigModule {
+  static forRoot(config: AdapterConfig): DynamicModule {
+    return {
+      module: AdapterConfigModule,
+      imports: [ConfigModule.forRoot({ ignoreEnvFile: true, validate: (env) => loadConfig(AdapterConfig, env) })],
+      providers: [{ provide: AdapterConfig, useValue: config }],
+      exports: [AdapterConfig],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AdapterConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AdapterConfigModule.forRoot(config),
+        DatabaseModule.forRoot({
+          inject: [AdapterConfig],
+          useFactory: (c: AdapterConfig) => ({
+            databaseUrl: c.DATABASE_URL,
+            dataDir: c.DATA_DIR,
+            schema: 'payment_adapter',
+            poolSize: c.DB_POOL_SIZE,
+            entities: adapterEntities,
+            migrations: adapterMigrations,
+          }),
+        }),
+        HealthModule,
+      ],
+    };
+  }
+}

@@ -1,0 +1,30 @@
+import { loadConfig } from '@gcpa/config';
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AppModule } from './app.module';
+import { AdapterConfig } from './config/adapter.config';
+import { setupDocs } from './docs';
+
+/**
+ * Builds the adapter application without listening. `main.ts` and the end-to-end tests share it, so the
+ * tests exercise the same pipes, filters and docs as production.
+ */
+export async function createAdapterApp(env: Record<string, string | undefined> = process.env): Promise<{
+  app: NestFastifyApplication;
+  config: AdapterConfig;
+}> {
+  const config = loadConfig(AdapterConfig, env);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter(), {
+    logger: config.LOG_LEVEL === 'silent' ? false : ['error', 'warn'],
+    abortOnError: false,
+  });
+  app.enableShutdownHooks();
+  setupDocs(app);
+  return { app, config };
+}
+
+export async function listen(app: INestApplication, config: AdapterConfig): Promise<string> {
+  await app.listen(config.PORT, config.HOST);
+  return app.getUrl();
+}

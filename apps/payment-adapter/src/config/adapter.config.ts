@@ -1,0 +1,88 @@
+import { ToInt } from '@gcpa/config';
+import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+
+export const DEV_API_KEY = 'local-dev-key';
+export const DEV_CARD_DATA_KEY = 'ZGV2LW9ubHktY2FyZC1kYXRhLWtleS0zMi1ieXRlcyE='; // "dev-only-card-data-key-32-bytes!"
+
+const POSTGRES_URL = { require_tld: false, protocols: ['postgres', 'postgresql'], require_protocol: true };
+
+/**
+ * Every setting of the payment adapter, read from the environment and validated at boot.
+ * The README's configuration table documents each one; keep the two in step.
+ */
+export class AdapterConfig {
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: string = 'development';
+
+  @IsString() @IsNotEmpty()
+  HOST: string = '127.0.0.1';
+
+  @ToInt() @IsInt() @Min(0) @Max(65535)
+  PORT: number = 3000;
+
+  @IsOptional() @IsUrl(POSTGRES_URL, { message: 'must be a postgres:// URL' })
+  DATABASE_URL?: string = undefined;
+
+  @IsString() @IsNotEmpty()
+  DATA_DIR: string = './.data';
+
+  @ToInt() @IsInt() @Min(1) @Max(200)
+  DB_POOL_SIZE: number = 10;
+
+  @IsIn(['clutch'])
+  PAYMENT_PROVIDER: string = 'clutch';
+
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
+  CLUTCH_BASE_URL?: string = undefined;
+
+  @ToInt() @IsInt() @Min(0) @Max(65535)
+  SANDBOX_PORT: number = 3100;
+
+  @IsString() @IsNotEmpty()
+  CLUTCH_API_KEY: string = 'sandbox-key';
+
+  @IsString() @IsNotEmpty()
+  CLUTCH_API_SECRET: string = 'sandbox-secret';
+
+  @IsString() @IsNotEmpty()
+  CLUTCH_BRAND: string = 'sandbox-brand';
+
+  @IsString() @IsNotEmpty()
+  CLUTCH_LOCATION: string = 'sandbox-location';
+
+  @IsString() @IsNotEmpty()
+  CLUTCH_TERMINAL: string = 'sandbox-terminal';
+
+  @ToInt() @IsInt() @Min(100) @Max(120000)
+  CLUTCH_TIMEOUT_MS: number = 5000;
+
+  /** `name:key` pairs separated by commas; a bare key is named `key1`, `key2`... */
+  @IsOptional() @IsString()
+  API_KEYS?: string = undefined;
+
+  /** 32 bytes, base64: encrypts card numbers at rest and keys their look-up hash. */
+  @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes in base64 (openssl rand -base64 32)' })
+  CARD_DATA_KEY: string = DEV_CARD_DATA_KEY;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  get clutchBaseUrl(): string {
+    return this.CLUTCH_BASE_URL ?? `http://127.0.0.1:${this.SANDBOX_PORT}/merchant/`;
+  }
+
+  get isProduction(): boolean {
+    return this.NODE_ENV === 'production';
+  }
+
+  /** Rules that span variables: production never runs on development secrets or a missing provider. */
+  crossCheck(): string[] {
+    if (!this.isProduction) return [];
+    const problems: string[] = [];
+    if (!this.API_KEYS) problems.push('API_KEYS: required when NODE_ENV=production (unset)');
+    if (this.CARD_DATA_KEY === DEV_CARD_DATA_KEY) problems.push('CARD_DATA_KEY: the development key is refused when NODE_ENV=production');
+    if (!this.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production (unset)');
+    if (!this.CLUTCH_BASE_URL) problems.push('CLUTCH_BASE_URL: required when NODE_ENV=production (unset)');
+    return problems;
+  }
+}

@@ -1,0 +1,23 @@
+/** One Jest run for unit tests (beside the code) and end-to-end tests (under test/). */
+const aliases = {
+  '^@gcpa/money$': '<rootDir>/libs/money/src',
+  '^@gcpa/database$': '<rootDir>/libs/database/src',
+  '^@gcpa/config$': '<rootDir>/libs/config/src',
+  '^@gcpa/gift-card-provider$': '<rootDir>/libs/gift-card-provider/src',
+  '^@gcpa/clutch$': '<rootDir>/libs/clutch/src',
+};
+
+module.exports = {
+  rootDir: __dirname,
+  testEnvironment: 'node',
+  roots: ['<rootDir>/apps', '<rootDir>/libs', '<rootDir>/test'],
+  testRegex: '.*\\.(spec|e2e-spec)\\.ts$',
+  testPathIgnorePatterns: ['/node_modules/', '/dist/', '/test/soak/'],
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: aliases,
+  // Type checking happens in `npm run build`; transpiling file by file keeps the test run fast.
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }] },
+  globalSetup: '<rootDir>/test/harness/global-setup.ts',
+  testTimeout: 60000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,41 @@
+import { IsIn, IsInt, IsOptional, IsUrl, Max, Min } from 'class-validator';
+import { ConfigValidationError, loadConfig } from './load-config';
+import { ToInt } from './env-transforms';
+
+class ExampleEnv {
+  @ToInt() @IsInt() @Min(1) @Max(65535)
+  PORT: number = 3000;
+
+  @IsIn(['development', 'test', 'production'])
+  NODE_ENV: string = 'development';
+
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['postgres', 'postgresql'] })
+  DATABASE_URL?: string = undefined;
+}
+
+describe('loadConfig', () => {
+  it('applies defaults and converts types', () => {
+    const config = loadConfig(ExampleEnv, { PORT: '8080' });
+    expect(config.PORT).toBe(8080);
+    expect(config.NODE_ENV).toBe('development');
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig(ExampleEnv, { PORT: '' }).PORT).toBe(3000);
+  });
+
+  it('names every bad variable in one error', () => {
+    let caught: unknown;
+    try {
+      loadConfig(ExampleEnv, { PORT: 'abc', NODE_ENV: 'staging', DATABASE_URL: 'nope' });
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(ConfigValidationError);
+    const message = (caught as Error).message;
+    expect(message).toMatch(/PORT: .*"abc"/);
+    expect(message).toMatch(/NODE_ENV: .*"staging"/);
+    expect(message).toMatch(/DATABASE_URL/);
+  });
+});

@@ -1,0 +1,2 @@
+export * from './gift-card-provider';
+export * from './provider-errors';
