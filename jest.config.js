@@ -16,7 +16,16 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: aliases,
   // Type checking happens in `npm run build`; transpiling file by file keeps the test run fast.
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }] },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
+    // ESM-only dependencies (of @fastify/static, which serves the docs page) compiled to CommonJS for Jest;
+    // plain Node 20 loads them natively.
+    '/node_modules/content-disposition/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true }, diagnostics: false },
+    ],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
   globalSetup: '<rootDir>/test/harness/global-setup.ts',
   testTimeout: 60000,
   maxWorkers: 2,

@@ -3,13 +3,13 @@ import { ConfigValidationError, loadConfig } from './load-config';
 import { ToInt } from './env-transforms';
 
 class ExampleEnv {
-  @ToInt() @IsInt() @Min(1) @Max(65535)
+  @ToInt() @Min(1) @Max(65535) @IsInt()
   PORT: number = 3000;
 
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: string = 'development';
 
-  @IsOptional() @IsUrl({ require_tld: false, protocols: ['postgres', 'postgresql'] })
+  @IsOptional() @IsUrl({ require_tld: false, protocols: ['postgres', 'postgresql'], require_protocol: true })
   DATABASE_URL?: string = undefined;
 }
 

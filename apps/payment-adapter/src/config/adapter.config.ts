@@ -17,7 +17,7 @@ export class AdapterConfig {
   @IsString() @IsNotEmpty()
   HOST: string = '127.0.0.1';
 
-  @ToInt() @IsInt() @Min(0) @Max(65535)
+  @ToInt() @Min(0) @Max(65535) @IsInt()
   PORT: number = 3000;
 
   @IsOptional() @IsUrl(POSTGRES_URL, { message: 'must be a postgres:// URL' })
@@ -26,7 +26,7 @@ export class AdapterConfig {
   @IsString() @IsNotEmpty()
   DATA_DIR: string = './.data';
 
-  @ToInt() @IsInt() @Min(1) @Max(200)
+  @ToInt() @Min(1) @Max(200) @IsInt()
   DB_POOL_SIZE: number = 10;
 
   @IsIn(['clutch'])
@@ -35,7 +35,7 @@ export class AdapterConfig {
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
   CLUTCH_BASE_URL?: string = undefined;
 
-  @ToInt() @IsInt() @Min(0) @Max(65535)
+  @ToInt() @Min(0) @Max(65535) @IsInt()
   SANDBOX_PORT: number = 3100;
 
   @IsString() @IsNotEmpty()
@@ -53,7 +53,7 @@ export class AdapterConfig {
   @IsString() @IsNotEmpty()
   CLUTCH_TERMINAL: string = 'sandbox-terminal';
 
-  @ToInt() @IsInt() @Min(100) @Max(120000)
+  @ToInt() @Min(100) @Max(120000) @IsInt()
   CLUTCH_TIMEOUT_MS: number = 5000;
 
   /** `name:key` pairs separated by commas; a bare key is named `key1`, `key2`... */
