@@ -39,6 +39,8 @@ export interface GiftCardProvider {
   findTransaction(input: FindTransactionInput): Promise<ProviderTransaction | null>;
   /** Resolves when the provider is reachable. */
   checkHealth(): Promise<void>;
+  /** Releases what the client holds open (keep-alive connections); called on shutdown. */
+  close?(): Promise<void>;
 }
 
 export interface CardCredentials {

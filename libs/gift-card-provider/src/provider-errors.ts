@@ -7,6 +7,8 @@ export abstract class ProviderError extends Error {
   abstract readonly kind: 'DECLINED' | 'INVALID_REQUEST' | 'UNAVAILABLE' | 'OUTCOME_UNKNOWN' | 'UNSUPPORTED';
   /** True when repeating the same call cannot apply it twice and may succeed. */
   abstract readonly retryable: boolean;
+  /** What a client knew about the failed call (no card data); optional, for logs and metrics. */
+  details?: ProviderErrorDetails;
 
   constructor(
     message: string,
@@ -15,6 +17,20 @@ export abstract class ProviderError extends Error {
     super(message);
     this.name = new.target.name;
   }
+}
+
+/** Context of a provider failure, safe to log: never card numbers, PINs or request bodies. */
+export interface ProviderErrorDetails {
+  provider?: string;
+  /** The interface method (`hold`...) and the provider's method or endpoint. */
+  operation?: string;
+  providerMethod?: string;
+  httpStatus?: number;
+  /** Network error code (`ECONNRESET`, `ETIMEDOUT`...). */
+  networkCode?: string;
+  requestRef?: string;
+  /** Set when the failure is a circuit breaker failing fast (the provider was not called). */
+  circuitOpen?: boolean;
 }
 
 export type DeclineReason =
