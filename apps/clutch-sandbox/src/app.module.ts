@@ -2,10 +2,19 @@ import { loadConfig } from '@gcpa/config';
 import { DatabaseModule } from '@gcpa/database';
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
+import { APP_FILTER } from '@nestjs/core';
+import { AdminController } from './admin/admin.controller';
+import { AdminService } from './admin/admin.service';
 import { SandboxConfig } from './config/sandbox.config';
 import { sandboxEntities } from './database/entities';
 import { sandboxMigrations } from './database/migrations';
+import { FaultInterceptor } from './faults/fault.interceptor';
+import { FaultsService } from './faults/faults.service';
 import { HealthModule } from './health/health.module';
+import { LedgerService } from './ledger/ledger.service';
+import { ClutchAuthGuard } from './protocol/clutch-auth.guard';
+import { ClutchExceptionFilter } from './protocol/clutch-exception.filter';
+import { MerchantController } from './protocol/merchant.controller';
 
 @Global()
 @Module({})
@@ -39,6 +48,15 @@ export class SandboxModule {
           }),
         }),
         HealthModule,
+      ],
+      controllers: [MerchantController, AdminController],
+      providers: [
+        LedgerService,
+        FaultsService,
+        FaultInterceptor,
+        ClutchAuthGuard,
+        AdminService,
+        { provide: APP_FILTER, useClass: ClutchExceptionFilter },
       ],
     };
   }
