@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HttpHealthIndicator, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import { AdapterConfig } from '../config/adapter.config';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import { ProviderHealthIndicator } from '../provider/provider.health-indicator';
 
 @ApiTags('health')
 @Controller('health')
@@ -9,18 +9,16 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
-    private readonly http: HttpHealthIndicator,
-    private readonly config: AdapterConfig,
+    private readonly provider: ProviderHealthIndicator,
   ) {}
 
   @Get()
   @HealthCheck()
-  @ApiOperation({ summary: 'Ready when the database answers and the stored-value provider is reachable' })
+  @ApiOperation({ summary: 'Ready when the database answers and the stored-value provider accepts an authenticated call' })
   check() {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 2000 }),
-      // Any HTTP answer proves the provider is reachable; its merchant API has no health method.
-      () => this.http.responseCheck('provider', this.config.clutchBaseUrl, () => true, { timeout: 2000 }),
+      () => this.provider.isHealthy('provider'),
     ]);
   }
 }

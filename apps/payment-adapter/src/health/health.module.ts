@@ -1,10 +1,10 @@
-import { HttpModule } from '@nestjs/axios';
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ProviderModule } from '../provider/provider.module';
 import { HealthController } from './health.controller';
 
 @Module({
-  imports: [TerminusModule, HttpModule],
+  imports: [TerminusModule, ProviderModule],
   controllers: [HealthController],
 })
 export class HealthModule {}

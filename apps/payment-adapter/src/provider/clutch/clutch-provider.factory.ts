@@ -1,0 +1,19 @@
+import { ClutchGiftCardProvider } from '@gcpa/clutch';
+import { Logger } from '@nestjs/common';
+import { AdapterConfig } from '../../config/adapter.config';
+import { GiftCardProviderFactory } from '../provider-factory';
+
+/** The Clutch client from the adapter's configuration (`CLUTCH_*`). */
+export const createClutchProvider: GiftCardProviderFactory = (config: AdapterConfig) =>
+  new ClutchGiftCardProvider(
+    {
+      baseUrl: config.clutchBaseUrl,
+      apiKey: config.CLUTCH_API_KEY,
+      apiSecret: config.CLUTCH_API_SECRET,
+      brand: config.CLUTCH_BRAND,
+      location: config.CLUTCH_LOCATION,
+      terminal: config.CLUTCH_TERMINAL,
+      timeoutMs: config.CLUTCH_TIMEOUT_MS,
+    },
+    new Logger(ClutchGiftCardProvider.name),
+  );

@@ -1,0 +1,34 @@
+import { GIFT_CARD_PROVIDER, ProviderError, maskSensitiveText } from '@gcpa/gift-card-provider';
+import type { GiftCardProvider } from '@gcpa/gift-card-provider';
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
+
+/**
+ * Up when the configured provider answers an authenticated call (`checkHealth`). Down names why:
+ * unreachable, refused credentials, or the circuit breaker failing fast.
+ */
+@Injectable()
+export class ProviderHealthIndicator {
+  constructor(
+    @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    private readonly indicators: HealthIndicatorService,
+  ) {}
+
+  async isHealthy<const Key extends string>(key: Key): Promise<HealthIndicatorResult<Key>> {
+    const session = this.indicators.check(key);
+    const circuit = circuitStateOf(this.provider);
+    try {
+      await this.provider.checkHealth();
+      return session.up({ provider: this.provider.name, ...circuit });
+    } catch (error) {
+      const message = error instanceof ProviderError ? `${error.kind}: ${error.message}` : 'health check failed';
+      return session.down({ provider: this.provider.name, message: maskSensitiveText(message), ...circuitStateOf(this.provider) });
+    }
+  }
+}
+
+/** Providers with a circuit breaker expose its state; it is worth seeing on the health page. */
+function circuitStateOf(provider: GiftCardProvider): { circuit?: string } {
+  const state = (provider as { circuitState?: unknown }).circuitState;
+  return typeof state === 'string' ? { circuit: state } : {};
+}
