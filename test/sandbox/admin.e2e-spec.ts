@@ -1,0 +1,151 @@
+import { RunningApp, startSandbox } from '../harness/apps';
+import { TestDatabase, createTestDatabase } from '../harness/database';
+import { SandboxClient, sandboxClient, usd } from './sandbox-client';
+
+describe('Clutch sandbox: admin API', () => {
+  let database: TestDatabase;
+  let sandbox: RunningApp;
+  let clutch: SandboxClient;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sandbox_admin');
+    sandbox = await startSandbox(database.url);
+    clutch = sandboxClient(sandbox.url);
+  });
+
+  afterAll(async () => {
+    await sandbox?.close();
+    await database?.drop();
+  });
+
+  it('seeds the demo cards at start, once', async () => {
+    const response = await clutch.http.get('/_sandbox/cards?demo=true');
+    expect(response.status).toBe(200);
+    expect(response.data.cards).toEqual([
+      { cardNumber: '6000000000000001', pin: '1234', currency: 'USD', balance: '100.00', active: true },
+      { cardNumber: '6000000000000002', pin: null, currency: 'USD', balance: '25.00', active: true },
+      { cardNumber: '6000000000000003', pin: '4321', currency: 'USD', balance: '0.00', active: false },
+    ]);
+    // A second sandbox on the same database does not seed them again.
+    const second = await startSandbox(database.url);
+    await second.close();
+    const rows = await database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM clutch_sandbox.ledger_transaction WHERE card_number = '6000000000000001'`,
+    );
+    expect(rows[0].n).toBe(1);
+    expect(await clutch.ledgerCheck()).toEqual({ ok: true, problems: [] });
+  });
+
+  it('activates the physical demo card and loads it', async () => {
+    const activated = await clutch.call('allocate', { cardNumber: '6000000000000003' });
+    expect(activated.data.success).toBe(true);
+    const issue = await clutch.call('updateBalance', { cardNumber: '6000000000000003', action: 'issue', amount: usd(15) });
+    expect(issue.data.success).toBe(true);
+    expect(await clutch.card('6000000000000003')).toMatchObject({ active: true, balance: '15.00' });
+  });
+
+  it('creates a card and shows its balance, holds and history with amounts as strings', async () => {
+    const created = await clutch.http.post('/_sandbox/cards', { balance: '42.00', currency: 'USD', pin: '0042' });
+    expect(created.status).toBe(201);
+    expect(created.data).toEqual({
+      cardNumber: expect.stringMatching(/^6\d{15}$/),
+      pin: '0042',
+      currency: 'USD',
+      balance: '42.00',
+      active: true,
+    });
+    const cardNumber = created.data.cardNumber;
+    const hold = await clutch.call('updateBalance', { cardNumber, action: 'hold', amount: usd(10.5) });
+    const detail = await clutch.card(cardNumber);
+    expect(detail).toMatchObject({
+      cardNumber,
+      currency: 'USD',
+      balance: '42.00',
+      held: '10.50',
+      available: '31.50',
+      active: true,
+      pin: '0042',
+      holds: [{ holdId: hold.data.transactionId, amount: '10.50', status: 'OPEN' }],
+    });
+    expect(detail.history.map((t) => [t.action, t.amount])).toEqual([
+      ['hold', '10.50'],
+      ['issue', '42.00'],
+    ]);
+  });
+
+  it('creates cards with a chosen number, currency, set and state', async () => {
+    const jpy = await clutch.http.post('/_sandbox/cards', { balance: '5000', currency: 'JPY', cardNumber: '6123456789012345', active: false });
+    expect(jpy.status).toBe(201);
+    expect(jpy.data).toMatchObject({ cardNumber: '6123456789012345', currency: 'JPY', balance: '5000', active: false, pin: null });
+    const taken = await clutch.http.post('/_sandbox/cards', { balance: '1.00', cardNumber: '6123456789012345' });
+    expect(taken.status).toBe(409);
+
+    const set = await clutch.http.post('/_sandbox/card-sets', { id: 'gbp-nopin', hasPin: false, currency: 'GBP' });
+    expect(set.status).toBe(201);
+    expect(set.data).toEqual({ id: 'gbp-nopin', hasPin: false, currency: 'GBP' });
+    expect((await clutch.http.post('/_sandbox/card-sets', { id: 'gbp-nopin', hasPin: false, currency: 'GBP' })).status).toBe(200);
+    expect((await clutch.http.post('/_sandbox/card-sets', { id: 'gbp-nopin', hasPin: true, currency: 'GBP' })).status).toBe(409);
+    const gbp = await clutch.http.post('/_sandbox/cards', { balance: '3.5', cardSetId: 'gbp-nopin' });
+    expect(gbp.data).toMatchObject({ currency: 'GBP', balance: '3.50' });
+  });
+
+  it('refuses bad admin input with 400 and unknown cards with 404', async () => {
+    for (const body of [
+      { balance: '-1.00' },
+      { balance: '1.001' },
+      { balance: 'ten' },
+      { currency: 'XYZ' },
+      { pin: '12' },
+      { active: 'yes' },
+      { cardNumber: 'abc' },
+    ]) {
+      const response = await clutch.http.post('/_sandbox/cards', body);
+      expect(response.status).toBe(400);
+      expect(response.data.errorMessage).toMatch(/^Invalid request: /);
+    }
+    expect((await clutch.http.post('/_sandbox/cards', { cardSetId: 'nope' })).status).toBe(404);
+    const unknown = await clutch.http.get('/_sandbox/cards/6999999999999999');
+    expect(unknown.status).toBe(404);
+    expect(unknown.data).toMatchObject({ success: false });
+  });
+
+  it('needs no Clutch credentials', async () => {
+    expect((await clutch.http.get('/_sandbox/cards')).status).toBe(200);
+    expect((await clutch.http.get('/_sandbox/ledger/check')).status).toBe(200);
+  });
+
+  describe('ledger check', () => {
+    it('reports a balance that its history does not explain', async () => {
+      const card = await clutch.createCard({ balance: '10.00' });
+      expect(await clutch.ledgerCheck()).toEqual({ ok: true, problems: [] });
+      await database.query(`UPDATE clutch_sandbox.card SET balance_minor = balance_minor + 500 WHERE card_number = $1`, [card.cardNumber]);
+      const check = await clutch.ledgerCheck();
+      expect(check.ok).toBe(false);
+      expect(check.problems).toEqual([
+        { problem: 'balance-differs-from-history', cardNumber: card.cardNumber, detail: 'balance 1500 but the history adds up to 1000' },
+      ]);
+      await database.query(`UPDATE clutch_sandbox.card SET balance_minor = balance_minor - 500 WHERE card_number = $1`, [card.cardNumber]);
+      expect((await clutch.ledgerCheck()).ok).toBe(true);
+    });
+
+    it('reports holds beyond the balance and a hold closed twice', async () => {
+      const card = await clutch.createCard({ balance: '10.00' });
+      const hold = await clutch.call('updateBalance', { cardNumber: card.cardNumber, action: 'hold', amount: usd(8) });
+      await database.query(`UPDATE clutch_sandbox.hold SET amount_minor = 1200, original_amount_minor = 1200 WHERE id = $1`, [hold.data.transactionId]);
+      const release = {
+        cardNumber: card.cardNumber,
+        action: 'redeem',
+        amount: usd(0),
+        redeemFromHoldTransactionId: hold.data.transactionId,
+        releaseHoldRemainder: true,
+      };
+      let check = await clutch.ledgerCheck();
+      expect(check.problems).toContainEqual(expect.objectContaining({ problem: 'held-exceeds-balance', cardNumber: card.cardNumber }));
+      await clutch.call('updateBalance', release);
+      await database.query(`UPDATE clutch_sandbox.hold SET status = 'OPEN' WHERE id = $1`, [hold.data.transactionId]);
+      await clutch.call('updateBalance', release);
+      check = await clutch.ledgerCheck();
+      expect(check.problems).toContainEqual(expect.objectContaining({ problem: 'hold-closed-more-than-once', holdId: hold.data.transactionId }));
+    });
+  });
+});
