@@ -1,0 +1,116 @@
+import fc from 'fast-check';
+import { FaultDice, FaultSettings, FaultSettingsError, NO_FAULTS, mulberry32, outcomeOf, parseFaultSettings } from './fault-dice';
+
+const settings = (overrides: Partial<FaultSettings> = {}): FaultSettings => ({ ...NO_FAULTS, seed: 1, ...overrides });
+
+describe('mulberry32', () => {
+  it('gives the same sequence for the same seed, in [0, 1)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), (seed) => {
+        const a = mulberry32(seed);
+        const b = mulberry32(seed);
+        for (let i = 0; i < 20; i++) {
+          const x = a();
+          expect(b()).toBe(x);
+          expect(x).toBeGreaterThanOrEqual(0);
+          expect(x).toBeLessThan(1);
+        }
+      }),
+    );
+  });
+
+  it('gives different sequences for different seeds', () => {
+    const a = mulberry32(1);
+    const b = mulberry32(2);
+    expect([a(), a(), a()]).not.toEqual([b(), b(), b()]);
+  });
+});
+
+describe('outcomeOf', () => {
+  const stacked = settings({ errorRate: 0.1, rateLimitRate: 0.2, timeoutRate: 0.1, dropRate: 0.1, resetRate: 0.1 });
+
+  it('stacks the rates in a fixed order on [0, 1)', () => {
+    expect(outcomeOf(0, stacked)).toBe('error');
+    expect(outcomeOf(0.09, stacked)).toBe('error');
+    expect(outcomeOf(0.1, stacked)).toBe('rateLimit');
+    expect(outcomeOf(0.35, stacked)).toBe('timeout');
+    expect(outcomeOf(0.45, stacked)).toBe('drop');
+    expect(outcomeOf(0.55, stacked)).toBe('reset');
+    expect(outcomeOf(0.6, stacked)).toBe('none');
+    expect(outcomeOf(0.999, stacked)).toBe('none');
+  });
+
+  it('never faults with all rates at 0 and always faults at rate 1', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (draw) => {
+        expect(outcomeOf(draw, settings())).toBe('none');
+        expect(outcomeOf(draw, settings({ dropRate: 1 }))).toBe('drop');
+      }),
+    );
+  });
+
+  it('draws each outcome about as often as its rate', () => {
+    const dice = new FaultDice(settings({ errorRate: 0.2, resetRate: 0.1, seed: 42 }));
+    const counts: Record<string, number> = {};
+    for (let i = 0; i < 10000; i++) {
+      const outcome = dice.roll('search')!.outcome;
+      counts[outcome] = (counts[outcome] ?? 0) + 1;
+    }
+    expect(counts.error / 10000).toBeCloseTo(0.2, 1);
+    expect(counts.reset / 10000).toBeCloseTo(0.1, 1);
+    expect(counts.none / 10000).toBeCloseTo(0.7, 1);
+  });
+});
+
+describe('FaultDice', () => {
+  it('replays the same decisions for the same seed and call order', () => {
+    const config = settings({ errorRate: 0.3, dropRate: 0.3, latencyMs: 5, jitterMs: 20, seed: 9 });
+    const first = new FaultDice(config);
+    const second = new FaultDice(config);
+    const methods = ['search', 'updateBalance', 'void', 'search', 'allocate', 'cardHistory'];
+    expect(methods.map((m) => second.roll(m))).toEqual(methods.map((m) => first.roll(m)));
+  });
+
+  it('does not draw for methods outside its list, nor when nothing is configured', () => {
+    expect(new FaultDice(settings()).roll('search')).toBeNull();
+    const limited = new FaultDice(settings({ errorRate: 0.5, methods: ['void'], seed: 3 }));
+    const reference = new FaultDice(settings({ errorRate: 0.5, methods: ['void'], seed: 3 }));
+    expect(limited.roll('search')).toBeNull();
+    expect(limited.roll('void')).toEqual(reference.roll('void'));
+  });
+
+  it('adds a jitter between 0 and jitterMs to the latency', () => {
+    const dice = new FaultDice(settings({ latencyMs: 100, jitterMs: 50, seed: 5 }));
+    for (let i = 0; i < 200; i++) {
+      const { delayMs, outcome } = dice.roll('search')!;
+      expect(outcome).toBe('none');
+      expect(delayMs).toBeGreaterThanOrEqual(100);
+      expect(delayMs).toBeLessThanOrEqual(150);
+    }
+  });
+});
+
+describe('parseFaultSettings', () => {
+  const seed = () => 77;
+
+  it('turns off what is left out and picks a random seed when none is given', () => {
+    expect(parseFaultSettings({ errorRate: 0.5 }, seed)).toEqual({ ...NO_FAULTS, errorRate: 0.5, seed: 77 });
+    expect(parseFaultSettings({ seed: 0, methods: ['search'], hangMs: 10 }, seed)).toMatchObject({ seed: 0, methods: ['search'], hangMs: 10 });
+  });
+
+  it.each([
+    [null],
+    [[]],
+    [{ errorRate: -0.1 }],
+    [{ errorRate: '0.5' }],
+    [{ timeoutRate: 0.5, resetRate: 0.51 }],
+    [{ latencyMs: 1.5 }],
+    [{ jitterMs: 600001 }],
+    [{ seed: -1 }],
+    [{ seed: 2 ** 32 }],
+    [{ methods: 'search' }],
+    [{ methods: ['search', 'refund'] }],
+  ])('refuses %j', (body) => {
+    expect(() => parseFaultSettings(body, seed)).toThrow(FaultSettingsError);
+  });
+});
