@@ -6,6 +6,8 @@ import { AdapterConfig } from './config/adapter.config';
 import { adapterEntities } from './database/entities';
 import { adapterMigrations } from './database/migrations';
 import { HealthModule } from './health/health.module';
+import { PaymentsModule } from './payments.module';
+import { ProviderModule } from './provider/provider.module';
 
 @Global()
 @Module({})
@@ -38,7 +40,9 @@ export class AppModule {
             migrations: adapterMigrations,
           }),
         }),
+        ProviderModule,
         HealthModule,
+        PaymentsModule,
       ],
     };
   }

@@ -4,6 +4,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module';
 import { AdapterConfig } from './config/adapter.config';
+import { ErrorFilter } from './common/error.filter';
+import { applyHttpResults } from './common/http-result';
+import { validationPipe } from './common/validation';
 import { setupDocs } from './docs';
 
 /**
@@ -20,6 +23,9 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
     abortOnError: false,
   });
   app.enableShutdownHooks();
+  app.useGlobalPipes(validationPipe());
+  app.useGlobalFilters(new ErrorFilter());
+  applyHttpResults(app);
   setupDocs(app);
   return { app, config };
 }

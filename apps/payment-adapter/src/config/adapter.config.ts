@@ -64,6 +64,14 @@ export class AdapterConfig {
   @Matches(/^[A-Za-z0-9+/]{43}=$/, { message: 'must be 32 bytes in base64 (openssl rand -base64 32)' })
   CARD_DATA_KEY: string = DEV_CARD_DATA_KEY;
 
+  /** How long after a provider call with a lost answer "not found at the provider" is believed. */
+  @ToInt() @Min(1000) @Max(3600000) @IsInt()
+  UNKNOWN_OUTCOME_GRACE_MS: number = 15000;
+
+  /** When an authorization is reported to expire (the provider's hold lifetime). */
+  @ToInt() @Min(1) @Max(8760) @IsInt()
+  HOLD_TTL_HOURS: number = 168;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 

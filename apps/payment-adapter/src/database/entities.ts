@@ -1,2 +1,8 @@
-/** Every TypeORM entity of the adapter; each resource folder adds its own here. */
-export const adapterEntities: Function[] = [];
+import { Authorization } from '../authorizations/authorization.entity';
+import { PaymentEvent } from '../history/payment-event.entity';
+import { IdempotencyKeyRecord } from '../idempotency/idempotency-key.entity';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
+import { Settlement } from '../settlements/settlement.entity';
+
+/** Every TypeORM entity of the adapter. */
+export const adapterEntities: Function[] = [Authorization, Settlement, ProviderCall, PaymentEvent, IdempotencyKeyRecord];

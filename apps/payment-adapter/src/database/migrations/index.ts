@@ -1,4 +1,4 @@
-import { Initial1763900000000 } from './1763900000000-initial';
+import { Payments1763900000000 } from './1763900000000-payments';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */
-export const adapterMigrations = [Initial1763900000000];
+export const adapterMigrations = [Payments1763900000000];

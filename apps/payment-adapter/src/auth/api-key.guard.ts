@@ -1,0 +1,44 @@
+import { CanActivate, ExecutionContext, HttpStatus, Injectable, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { DomainError } from '../common/domain-errors';
+import { AdapterConfig } from '../config/adapter.config';
+import { ApiKey, matchApiKey, parseApiKeys } from './api-keys';
+
+const PUBLIC = 'auth:public';
+/** Routes anyone may call (health). */
+export const Public = () => SetMetadata(PUBLIC, true);
+
+export interface AuthenticatedRequest {
+  headers: Record<string, string | string[] | undefined>;
+  method: string;
+  apiKey?: ApiKey;
+}
+
+/** `Authorization: Bearer <key>`: 401 without a valid key, 403 when a read-only key tries to move money. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly keys: ApiKey[];
+
+  constructor(
+    private readonly reflector: Reflector,
+    config: AdapterConfig,
+  ) {
+    this.keys = parseApiKeys(config.API_KEYS, config.isProduction);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers.authorization;
+    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const key = token ? matchApiKey(this.keys, token) : undefined;
+    if (!key) {
+      throw new DomainError(HttpStatus.UNAUTHORIZED, 'UNAUTHORIZED', 'Send a valid API key as "Authorization: Bearer <key>"');
+    }
+    if (key.scope === 'read' && request.method !== 'GET') {
+      throw new DomainError(HttpStatus.FORBIDDEN, 'FORBIDDEN', `API key "${key.name}" is read-only`);
+    }
+    request.apiKey = key;
+    return true;
+  }
+}

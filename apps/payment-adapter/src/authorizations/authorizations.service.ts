@@ -1,0 +1,131 @@
+import { parseAmount } from '@gcpa/money';
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { businessRule, notFound, providerUnavailable, validationFailed } from '../common/domain-errors';
+import { CardVault } from '../card-data/card-vault';
+import { Settlement } from '../settlements/settlement.entity';
+import { SettlementsService } from '../settlements/settlements.service';
+import { Authorization } from './authorization.entity';
+import { ChainLock } from './chain-lock';
+import { HoldsService } from './holds.service';
+
+export interface AuthorizeRequest {
+  orderId: string;
+  cardNumber: string;
+  pin?: string;
+  amount: string;
+  currency: string;
+  allowPartial: boolean;
+}
+
+@Injectable()
+export class AuthorizationsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly vault: CardVault,
+    private readonly holds: HoldsService,
+    private readonly lock: ChainLock,
+    private readonly settlements: SettlementsService,
+  ) {}
+
+  /** Rule 1: hold the amount, or what the card has when partial approval is allowed. */
+  async authorize(request: AuthorizeRequest, actor: string, idempotencyKey?: string): Promise<Authorization> {
+    const amount = parseAmount(request.amount, request.currency);
+    const repository = this.dataSource.getRepository(Authorization);
+    let authorization = idempotencyKey ? await repository.findOneBy({ idempotencyKey }) : null;
+
+    if (authorization && authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return authorization;
+    if (authorization) {
+      // A retry after "not processed" (or a takeover after a crash): undo what the lost attempt may have held, then try again.
+      await this.settlements.resolveChain(authorization.rootId, actor);
+      authorization = await repository.findOneByOrFail({ id: authorization.id });
+      if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return authorization;
+      await this.holds.transition(authorization, 'HOLD_RETRIED', {}, actor);
+    } else {
+      const card = this.vault.protect(request.cardNumber);
+      const id = randomUUID();
+      authorization = repository.create({
+        id,
+        orderId: request.orderId,
+        rootId: id,
+        previousId: null,
+        nextId: null,
+        idempotencyKey: idempotencyKey ?? null,
+        cardHash: card.hash,
+        cardEncrypted: card.encrypted,
+        cardLast4: card.last4,
+        currency: amount.currency,
+        requestedMinor: amount.minor,
+        approvedMinor: 0n,
+        heldMinor: 0n,
+        settledMinor: 0n,
+        allowPartial: request.allowPartial,
+        state: 'PENDING',
+        decision: null,
+        declineReason: null,
+        closedReason: null,
+        providerHoldId: null,
+        expiresAt: null,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      });
+      await repository.insert(authorization);
+    }
+
+    const outcome = await this.holds.place(authorization, request.pin, actor, false);
+    if (outcome === 'UNKNOWN') {
+      throw providerUnavailable('The provider did not answer; the hold was not placed (any partial effect is undone)', 'UNKNOWN');
+    }
+    if (outcome === 'NOT_PROCESSED') throw providerUnavailable('The provider is unavailable; the hold was not placed', 'NOT_APPLIED');
+    return authorization;
+  }
+
+  async get(id: string): Promise<Authorization> {
+    const authorization = await this.dataSource.getRepository(Authorization).findOneBy({ id });
+    if (!authorization) throw notFound('authorization', id);
+    return authorization;
+  }
+
+  chain(rootId: string): Promise<Authorization[]> {
+    return this.dataSource.getRepository(Authorization).find({ where: { rootId }, order: { createdAt: 'ASC' } });
+  }
+
+  settlementsOf(rootId: string): Promise<Settlement[]> {
+    return this.dataSource.getRepository(Settlement).find({ where: { rootAuthorizationId: rootId }, order: { createdAt: 'ASC' } });
+  }
+
+  /**
+   * Rule 4: release whatever the chain still holds and close it as REVERSED. Reversing a closed authorization
+   * returns it unchanged. Returns the authorization the reversal closed (or the named one when nothing was open).
+   */
+  async reverse(id: string, amount: string, actor: string): Promise<Authorization> {
+    const named = await this.get(id);
+    let zero: bigint;
+    try {
+      zero = parseAmount(amount, named.currency).minor;
+    } catch (error) {
+      throw validationFailed([{ field: 'amount', problems: [`amount ${(error as Error).message}`] }]);
+    }
+    if (zero !== 0n) throw businessRule('REVERSAL_AMOUNT_NOT_ZERO', 'A reversal releases the whole hold: its amount must be zero');
+
+    return this.lock.run(named.rootId, async () => {
+      // An unconfirmed call could still turn into a hold (or a redeem): learn its fate before closing the chain.
+      if (!(await this.settlements.resolveChain(named.rootId, actor))) {
+        throw providerUnavailable('An earlier call on this authorization is still being confirmed', 'UNKNOWN');
+      }
+      const open = await this.settlements.openLink(named.rootId);
+      if (!open) {
+        await this.settlements.failOpen(named.rootId, 'AUTHORIZATION_CLOSED', actor);
+        return this.get(id);
+      }
+      const release = await this.holds.release(open, open.providerHoldId!, actor);
+      if (!release.released) {
+        throw providerUnavailable('The hold could not be released now; retry with the same Idempotency-Key', release.unknown ? 'UNKNOWN' : 'NOT_APPLIED');
+      }
+      await this.holds.transition(open, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: release.callId });
+      await this.settlements.failOpen(named.rootId, 'AUTHORIZATION_CLOSED', actor);
+      return open;
+    });
+  }
+}

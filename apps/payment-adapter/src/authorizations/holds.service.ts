@@ -1,0 +1,167 @@
+import { GIFT_CARD_PROVIDER, GiftCardProvider, HoldResult, ProviderDeclinedError } from '@gcpa/gift-card-provider';
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { CardVault } from '../card-data/card-vault';
+import { HistoryService } from '../history/history.service';
+import { ProviderCallsService } from '../provider-calls/provider-calls.service';
+import { Authorization } from './authorization.entity';
+import { AuthorizationEvent, decisionFor, nextAuthorizationState } from './authorization-state';
+
+export type HoldOutcome = 'APPROVED' | 'DECLINED' | 'NOT_PROCESSED' | 'UNKNOWN';
+
+/**
+ * Placing and releasing holds at the provider for one authorization, and recording each change.
+ * No chain locking here: callers hold the lock when the chain already exists.
+ */
+@Injectable()
+export class HoldsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly calls: ProviderCallsService,
+    private readonly vault: CardVault,
+    private readonly history: HistoryService,
+    @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    @Inject('HOLD_TTL_MS') private readonly holdTtlMs: number,
+  ) {}
+
+  /** Applies an event to an authorization and records it, in one transaction. */
+  async transition(
+    authorization: Authorization,
+    event: AuthorizationEvent,
+    changes: Partial<Authorization>,
+    actor: string,
+    extra: { providerCallId?: string; providerTransactionId?: string | null; providerMessage?: string | null; detail?: Record<string, unknown> } = {},
+    manager?: EntityManager,
+  ): Promise<void> {
+    const from = authorization.state;
+    const { state, closedReason } = nextAuthorizationState(from, event);
+    Object.assign(authorization, changes, { state, updatedAt: new Date() });
+    if (closedReason) authorization.closedReason = closedReason;
+    const work = async (m: EntityManager) => {
+      // The lock columns belong to ChainLock: never write back a stale copy of them.
+      const { id, lockOwner, lockUntil, createdAt, ...columns } = authorization;
+      await m.getRepository(Authorization).update(id, columns);
+      await this.history.append(m, {
+        orderId: authorization.orderId,
+        authorizationId: authorization.id,
+        type: `AUTHORIZATION_${event}`,
+        fromState: from,
+        toState: closedReason ? `${state}/${closedReason}` : state,
+        amountMinor: authorization.heldMinor,
+        currency: authorization.currency,
+        actor,
+        providerCallId: extra.providerCallId ?? null,
+        providerTransactionId: extra.providerTransactionId ?? null,
+        providerMessage: extra.providerMessage ?? null,
+        detail: extra.detail ?? null,
+      });
+    };
+    await (manager ? work(manager) : this.dataSource.transaction(work));
+  }
+
+  /**
+   * Holds `requestedMinor` for a PENDING authorization and records the answer. A hold whose answer was lost
+   * is looked up: if it exists it is kept when `adoptLostHold` (the caller is about to report it) and
+   * released otherwise (nobody will ever be told about it).
+   */
+  async place(authorization: Authorization, pin: string | undefined, actor: string, adoptLostHold: boolean): Promise<HoldOutcome> {
+    const cardNumber = this.vault.decrypt(authorization.cardEncrypted);
+    const result = await this.calls.run(
+      this.intentFor(authorization, 'HOLD'),
+      (requestId) =>
+        this.provider.hold({
+          requestId,
+          card: { cardNumber, pin },
+          amount: { minor: authorization.requestedMinor, currency: authorization.currency },
+          allowPartial: authorization.allowPartial,
+        }),
+      (value: HoldResult) => ({ transactionId: value.holdId, resultMinor: value.heldAmount.minor }),
+    );
+    if (result.ok) {
+      await this.approve(authorization, result.value.holdId, result.value.heldAmount.minor, actor, result.call.id);
+      return 'APPROVED';
+    }
+    const { error, call } = result;
+    if (error instanceof ProviderDeclinedError) {
+      await this.transition(authorization, 'HOLD_DECLINED', { decision: 'DECLINED', declineReason: error.reason }, actor, {
+        providerCallId: call.id,
+        providerMessage: error.providerMessage ?? null,
+      });
+      return 'DECLINED';
+    }
+    if (error.kind === 'OUTCOME_UNKNOWN') {
+      const resolution = await this.calls.resolve(call);
+      if (resolution.applied === true) {
+        const holdId = resolution.transaction.transactionId;
+        if (adoptLostHold) {
+          await this.approve(authorization, holdId, resolution.transaction.amount.minor, actor, call.id);
+          return 'APPROVED';
+        }
+        await this.release(authorization, holdId, actor);
+      }
+      if (resolution.applied === 'unknown' && adoptLostHold) return 'UNKNOWN';
+    }
+    await this.transition(authorization, 'HOLD_NOT_PROCESSED', {}, actor, {
+      providerCallId: call.id,
+      providerMessage: error.providerMessage ?? error.message,
+      detail: { errorKind: error.kind },
+    });
+    return error.kind === 'OUTCOME_UNKNOWN' ? 'UNKNOWN' : 'NOT_PROCESSED';
+  }
+
+  async approve(authorization: Authorization, holdId: string, heldMinor: bigint, actor: string, providerCallId: string): Promise<void> {
+    await this.transition(
+      authorization,
+      'HOLD_APPROVED',
+      {
+        providerHoldId: holdId,
+        approvedMinor: heldMinor,
+        heldMinor,
+        decision: decisionFor(authorization.requestedMinor, heldMinor),
+        expiresAt: new Date(Date.now() + this.holdTtlMs),
+      },
+      actor,
+      { providerCallId, providerTransactionId: holdId },
+    );
+  }
+
+  /**
+   * Releases a hold at the provider (the zero-amount redeem). True when nothing is held any more: released
+   * now, or already gone. False when the provider could not be asked or the answer was lost.
+   */
+  async release(authorization: Authorization, holdId: string, actor: string): Promise<{ released: boolean; callId: string; unknown: boolean }> {
+    const result = await this.calls.run(
+      { ...this.intentFor(authorization, 'RELEASE_HOLD'), providerHoldId: holdId, amountMinor: 0n },
+      (requestId) =>
+        this.provider.releaseHold({
+          requestId,
+          cardNumber: this.vault.decrypt(authorization.cardEncrypted),
+          holdId,
+          currency: authorization.currency,
+        }),
+      (value) => ({ transactionId: value.transactionId }),
+    );
+    if (result.ok) return { released: true, callId: result.call.id, unknown: false };
+    if (result.error instanceof ProviderDeclinedError && result.error.reason === 'HOLD_NOT_AVAILABLE') {
+      return { released: true, callId: result.call.id, unknown: false };
+    }
+    if (result.error.kind === 'OUTCOME_UNKNOWN') {
+      const resolution = await this.calls.resolve(result.call);
+      if (resolution.applied === true) return { released: true, callId: result.call.id, unknown: false };
+      return { released: false, callId: result.call.id, unknown: resolution.applied === 'unknown' };
+    }
+    return { released: false, callId: result.call.id, unknown: false };
+  }
+
+  intentFor(authorization: Authorization, operation: 'HOLD' | 'RELEASE_HOLD' | 'REDEEM_FROM_HOLD') {
+    return {
+      operation,
+      orderId: authorization.orderId,
+      authorizationId: authorization.id,
+      cardHash: authorization.cardHash,
+      cardEncrypted: authorization.cardEncrypted,
+      currency: authorization.currency,
+      amountMinor: authorization.requestedMinor,
+    };
+  }
+}

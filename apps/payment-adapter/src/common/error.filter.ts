@@ -1,0 +1,59 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { FastifyReply } from 'fastify';
+import { DomainError } from './domain-errors';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+const CODES: Record<number, string> = {
+  400: 'BAD_REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  422: 'UNPROCESSABLE',
+  429: 'TOO_MANY_REQUESTS',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Maps any thrown value to the contract's error status and body. Used by the filter and the idempotency store. */
+export function toErrorResponse(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof DomainError) {
+    return { status: error.status, body: { error: { code: error.code, message: error.message, details: error.details } } };
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    const response = error.getResponse();
+    const message =
+      typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
+    return { status, body: { error: { code: CODES[status] ?? `HTTP_${status}`, message } } };
+  }
+  // Fastify's own errors (malformed JSON, body too large, wrong content type) carry a 4xx statusCode.
+  const statusCode = (error as { statusCode?: number })?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
+    const message = statusCode === 400 ? `Invalid request body: ${(error as Error).message}` : (error as Error).message;
+    return { status: statusCode, body: { error: { code: CODES[statusCode] ?? `HTTP_${statusCode}`, message } } };
+  }
+  return {
+    status: HttpStatus.INTERNAL_SERVER_ERROR,
+    body: { error: { code: 'INTERNAL_ERROR', message: 'An unexpected error occurred; nothing more is known.' } },
+  };
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body } = toErrorResponse(exception);
+    if (status >= 500 && !(exception instanceof DomainError)) {
+      this.logger.error(`unexpected ${(exception as Error)?.name ?? 'error'}: ${(exception as Error)?.message}`);
+    }
+    reply.status(status).send(body);
+  }
+}

@@ -1,0 +1,75 @@
+import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor, SetMetadata } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import { createHash } from 'node:crypto';
+import { catchError, from, mergeMap, Observable, of } from 'rxjs';
+import { DomainError, validationFailed } from '../common/domain-errors';
+import { toErrorResponse } from '../common/error.filter';
+import { HttpResult } from '../common/http-result';
+import { IdempotencyStore } from './idempotency.store';
+
+const IDEMPOTENT = 'idempotency:mode';
+/** `required` for every operation that moves money; `optional` for safe POSTs such as balance inquiries. */
+export const Idempotent = (mode: 'required' | 'optional' = 'required') => SetMetadata(IDEMPOTENT, mode);
+
+export const IDEMPOTENCY_HEADER = 'idempotency-key';
+
+/** Answers worth replaying: what the operation decided. Anything else (5xx, 400, 409) lets a retry run again. */
+const isFinal = (status: number) => status < 400 || status === HttpStatus.UNPROCESSABLE_ENTITY || status === HttpStatus.NOT_FOUND;
+
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly store: IdempotencyStore,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const mode = this.reflector.get<'required' | 'optional' | undefined>(IDEMPOTENT, context.getHandler());
+    if (!mode) return next.handle();
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; method: string; url: string; body: unknown }>();
+    const key = request.headers[IDEMPOTENCY_HEADER];
+    if (key === undefined && mode === 'optional') return next.handle();
+    if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key)) {
+      throw validationFailed([{ field: 'Idempotency-Key', problems: ['header Idempotency-Key must be 1 to 255 visible ASCII characters'] }]);
+    }
+    const path = request.url.split('?')[0];
+    const fingerprint = createHash('sha256').update(`${request.method} ${path}\n${canonical(request.body ?? null)}`).digest('hex');
+    const defaultStatus =
+      this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? (request.method === 'POST' ? 201 : 200);
+
+    return from(this.store.begin(key, fingerprint)).pipe(
+      mergeMap((begin) => {
+        if (begin.kind === 'replay') return of(new HttpResult(begin.status, begin.body));
+        return next.handle().pipe(
+          mergeMap(async (result) => {
+            const status = result instanceof HttpResult ? result.status : defaultStatus;
+            const body = result instanceof HttpResult ? result.body : result;
+            await this.store.complete(key, status, body);
+            return result;
+          }),
+          catchError(async (error) => {
+            const { status, body } = toErrorResponse(error);
+            if (isFinal(status) && error instanceof DomainError) {
+              await this.store.complete(key, status, body);
+            } else {
+              await this.store.abandon(key);
+            }
+            throw error;
+          }),
+        );
+      }),
+    );
+  }
+}

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ApiKeyGuard } from './auth/api-key.guard';
+import { AuthorizationsController } from './authorizations/authorizations.controller';
+import { AuthorizationsService } from './authorizations/authorizations.service';
+import { ChainLock } from './authorizations/chain-lock';
+import { HoldsService } from './authorizations/holds.service';
+import { CardVault } from './card-data/card-vault';
+import { AdapterConfig } from './config/adapter.config';
+import { HistoryService } from './history/history.service';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyStore } from './idempotency/idempotency.store';
+import { ProviderCallsService } from './provider-calls/provider-calls.service';
+import { SettlementsController } from './settlements/settlements.controller';
+import { SettlementsService } from './settlements/settlements.service';
+
+/** The OMS-facing payments API: authorizations, settlements, reversals, and what they share. */
+@Module({
+  controllers: [AuthorizationsController, SettlementsController],
+  providers: [
+    { provide: CardVault, inject: [AdapterConfig], useFactory: (c: AdapterConfig) => new CardVault(c.CARD_DATA_KEY) },
+    { provide: 'UNKNOWN_OUTCOME_GRACE_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.UNKNOWN_OUTCOME_GRACE_MS },
+    { provide: 'HOLD_TTL_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.HOLD_TTL_HOURS * 3600_000 },
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+    IdempotencyStore,
+    HistoryService,
+    ProviderCallsService,
+    ChainLock,
+    HoldsService,
+    SettlementsService,
+    AuthorizationsService,
+  ],
+  exports: [SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock],
+})
+export class PaymentsModule {}

@@ -1,0 +1,324 @@
+import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderDeclinedError, RedeemResult } from '@gcpa/gift-card-provider';
+import { Money, parseAmount } from '@gcpa/money';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager, In } from 'typeorm';
+import { businessRule, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
+import { CardVault } from '../card-data/card-vault';
+import { HistoryService } from '../history/history.service';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
+import { ProviderCallsService } from '../provider-calls/provider-calls.service';
+import { Authorization } from '../authorizations/authorization.entity';
+import { nextSettlementStatus, SettlementEvent } from '../authorizations/authorization-state';
+import { ChainLock } from '../authorizations/chain-lock';
+import { HoldsService } from '../authorizations/holds.service';
+import { Settlement } from './settlement.entity';
+
+export interface SettleRequest {
+  authorizationId: string;
+  amount: string;
+  invoiceId: string;
+  final: boolean;
+  mode: 'sync' | 'batch';
+}
+
+/** What processing one settlement came to; the batch job schedules retries from it. */
+export type ProcessOutcome =
+  | { kind: 'SETTLED' | 'FAILED'; settlement: Settlement }
+  | { kind: 'RETRY'; settlement: Settlement; unknown: boolean; message: string };
+
+/**
+ * Rule 2 and 3: redeem from the open hold of a chain, release the rest, and hold the unshipped remainder
+ * again (the advanced hold). Everything on one chain runs under its ChainLock, one at a time.
+ */
+@Injectable()
+export class SettlementsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly lock: ChainLock,
+    private readonly holds: HoldsService,
+    private readonly calls: ProviderCallsService,
+    private readonly vault: CardVault,
+    private readonly history: HistoryService,
+    @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+  ) {}
+
+  async create(request: SettleRequest, actor: string, idempotencyKey?: string): Promise<Settlement> {
+    const named = await this.dataSource.getRepository(Authorization).findOneBy({ id: request.authorizationId });
+    if (!named) throw notFound('authorization', request.authorizationId);
+    let amount: Money;
+    try {
+      amount = parseAmount(request.amount, named.currency);
+    } catch (error) {
+      throw validationFailed([{ field: 'amount', problems: [`amount ${(error as Error).message}`] }]);
+    }
+    if (amount.minor <= 0n) throw validationFailed([{ field: 'amount', problems: ['amount must be greater than zero'] }]);
+
+    if (idempotencyKey) {
+      const existing = await this.dataSource.getRepository(Settlement).findOneBy({ idempotencyKey });
+      if (existing) return existing;
+    }
+    const open = await this.openLink(named.rootId);
+    if (!open) throw businessRule('AUTHORIZATION_CLOSED', `Authorization ${named.id} has no open hold left to settle from`);
+    if (amount.minor > open.heldMinor) {
+      throw businessRule('AMOUNT_EXCEEDS_HELD', `Amount ${request.amount} exceeds the held amount`, {
+        heldAmount: open.heldMinor.toString(),
+      });
+    }
+    const settlement = this.dataSource.getRepository(Settlement).create({
+      id: randomUUID(),
+      orderId: named.orderId,
+      authorizationId: named.id,
+      rootAuthorizationId: named.rootId,
+      servedAuthorizationId: null,
+      advancedAuthorizationId: null,
+      idempotencyKey: idempotencyKey ?? null,
+      invoiceId: request.invoiceId,
+      currency: named.currency,
+      amountMinor: amount.minor,
+      settledMinor: 0n,
+      final: request.final,
+      mode: request.mode,
+      status: 'OPEN',
+      failureReason: null,
+      attempts: 0,
+      nextAttemptAt: new Date(),
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    await this.dataSource.transaction(async (m) => {
+      await m.getRepository(Settlement).insert(settlement);
+      await this.history.append(m, {
+        orderId: settlement.orderId,
+        authorizationId: named.id,
+        settlementId: settlement.id,
+        type: 'SETTLEMENT_REQUESTED',
+        toState: 'OPEN',
+        amountMinor: amount.minor,
+        currency: settlement.currency,
+        actor,
+        detail: { invoiceId: request.invoiceId, final: request.final, mode: request.mode },
+      });
+    });
+    return settlement;
+  }
+
+  /** Settles one settlement now. Sync requests and the batch job both come here. */
+  async process(settlementId: string, actor: string): Promise<ProcessOutcome> {
+    const first = await this.dataSource.getRepository(Settlement).findOneBy({ id: settlementId });
+    if (!first) throw notFound('settlement', settlementId);
+    return this.lock.run(first.rootAuthorizationId, async () => {
+      const resolved = await this.resolveChain(first.rootAuthorizationId, actor);
+      const settlement = (await this.dataSource.getRepository(Settlement).findOneBy({ id: settlementId }))!;
+      if (settlement.status === 'SETTLED' || settlement.status === 'FAILED') return { kind: settlement.status, settlement };
+      if (!resolved) return { kind: 'RETRY', settlement, unknown: true, message: 'An earlier provider call on this authorization is still unresolved' };
+
+      const link = await this.openLink(settlement.rootAuthorizationId);
+      if (!link) return this.fail(settlement, 'AUTHORIZATION_CLOSED', actor);
+      if (settlement.amountMinor > link.heldMinor) return this.fail(settlement, 'AMOUNT_EXCEEDS_HELD', actor);
+
+      await this.move(settlement, 'CLAIMED', { servedAuthorizationId: link.id, attempts: settlement.attempts + 1 }, actor);
+      const result = await this.calls.run(
+        { ...this.holds.intentFor(link, 'REDEEM_FROM_HOLD'), settlementId: settlement.id, amountMinor: settlement.amountMinor, providerHoldId: link.providerHoldId ?? undefined },
+        (requestId) =>
+          this.provider.redeemFromHold({
+            requestId,
+            cardNumber: this.vault.decrypt(link.cardEncrypted),
+            holdId: link.providerHoldId!,
+            amount: { minor: settlement.amountMinor, currency: settlement.currency },
+          }),
+        (value: RedeemResult) => ({ transactionId: value.transactionId, resultMinor: value.redeemedAmount.minor }),
+      );
+      if (result.ok) {
+        await this.afterRedeem(settlement, link, result.value.redeemedAmount.minor, actor, result.call);
+        return { kind: 'SETTLED', settlement };
+      }
+      const { error, call } = result;
+      if (error instanceof ProviderDeclinedError) {
+        if (error.reason === 'HOLD_NOT_AVAILABLE') {
+          await this.holds.transition(link, 'EXPIRED', { heldMinor: 0n }, actor, { providerCallId: call.id, providerMessage: error.providerMessage });
+        }
+        return this.fail(settlement, error.reason, actor, call.id);
+      }
+      if (error.kind === 'OUTCOME_UNKNOWN') {
+        const resolution = await this.calls.resolve(call);
+        if (resolution.applied === true) {
+          await this.afterRedeem(settlement, link, resolution.transaction.amount.minor, actor, call);
+          return { kind: 'SETTLED', settlement };
+        }
+        if (resolution.applied === 'unknown') {
+          return { kind: 'RETRY', settlement, unknown: true, message: 'The provider did not answer; the redeem is being confirmed' };
+        }
+      }
+      if (error.kind === 'INVALID_REQUEST' || error.kind === 'UNSUPPORTED') return this.fail(settlement, 'PROVIDER_REJECTED', actor, call.id);
+      await this.move(settlement, 'RETRY_LATER', {}, actor, { providerCallId: call.id, providerMessage: error.providerMessage ?? error.message });
+      return { kind: 'RETRY', settlement, unknown: false, message: error.providerMessage ?? error.message };
+    });
+  }
+
+  /** Turns a process outcome into the sync answer: the settlement, or the contract's error. */
+  async settleNow(settlement: Settlement, actor: string): Promise<Settlement> {
+    const outcome = await this.process(settlement.id, actor);
+    if (outcome.kind === 'RETRY') {
+      throw providerUnavailable(`Settlement ${settlement.id} was not processed: ${outcome.message}`, outcome.unknown ? 'UNKNOWN' : 'NOT_APPLIED');
+    }
+    if (outcome.kind === 'FAILED') {
+      const reason = outcome.settlement.failureReason ?? 'FAILED';
+      if (reason === 'PROVIDER_REJECTED') throw providerFailure('The provider rejected the redeem');
+      throw businessRule(reason, `Settlement ${settlement.id} failed: ${reason}`, { settlementId: settlement.id });
+    }
+    return outcome.settlement;
+  }
+
+  /**
+   * The redeem happened (answered, or found at the provider): record it and, for a partial shipment, hold
+   * the remainder again and point the chain at the new hold.
+   */
+  private async afterRedeem(settlement: Settlement, link: Authorization, redeemedMinor: bigint, actor: string, call: ProviderCall) {
+    const remainder = link.heldMinor - redeemedMinor;
+    const needsAdvancedHold = !settlement.final && remainder > 0n;
+    const advanced = needsAdvancedHold ? this.newAdvancedHold(link, remainder) : null;
+
+    await this.dataSource.transaction(async (m) => {
+      if (advanced) await m.getRepository(Authorization).insert(advanced);
+      await this.holds.transition(
+        link,
+        advanced ? 'SUPERSEDED' : 'SETTLED',
+        { settledMinor: link.settledMinor + redeemedMinor, heldMinor: 0n, nextId: advanced?.id ?? null },
+        actor,
+        { providerCallId: call.id, providerTransactionId: call.providerTransactionId, detail: { settlementId: settlement.id } },
+        m,
+      );
+      await this.move(
+        settlement,
+        'REDEEMED',
+        { settledMinor: redeemedMinor, advancedAuthorizationId: advanced?.id ?? null },
+        actor,
+        { providerCallId: call.id, providerTransactionId: call.providerTransactionId },
+        m,
+      );
+    });
+    if (advanced) await this.holds.place(advanced, undefined, actor, true);
+  }
+
+  private newAdvancedHold(link: Authorization, remainder: bigint): Authorization {
+    return this.dataSource.getRepository(Authorization).create({
+      id: randomUUID(),
+      orderId: link.orderId,
+      rootId: link.rootId,
+      previousId: link.id,
+      nextId: null,
+      idempotencyKey: null,
+      cardHash: link.cardHash,
+      cardEncrypted: link.cardEncrypted,
+      cardLast4: link.cardLast4,
+      currency: link.currency,
+      requestedMinor: remainder,
+      approvedMinor: 0n,
+      heldMinor: 0n,
+      settledMinor: 0n,
+      allowPartial: true,
+      state: 'PENDING',
+      decision: null,
+      declineReason: null,
+      closedReason: null,
+      providerHoldId: null,
+      expiresAt: null,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+  }
+
+  /**
+   * Rule 5, before anything else touches the chain: every provider call on it whose answer was lost is looked
+   * up and completed or undone. False when some call's outcome cannot be learned yet.
+   */
+  async resolveChain(rootId: string, actor: string): Promise<boolean> {
+    const links = await this.dataSource.getRepository(Authorization).find({ where: { rootId }, order: { createdAt: 'ASC' } });
+    const calls = await this.dataSource.getRepository(ProviderCall).find({
+      where: { authorizationId: In(links.map((l) => l.id)), outcome: In(['UNKNOWN', 'PENDING']) },
+      order: { createdAt: 'ASC' },
+    });
+    let allKnown = true;
+    for (const call of calls) {
+      const link = links.find((l) => l.id === call.authorizationId)!;
+      const resolution = await this.calls.resolve(call);
+      if (resolution.applied === 'unknown') {
+        allKnown = false;
+        continue;
+      }
+      if (!resolution.applied) {
+        if (call.operation === 'REDEEM_FROM_HOLD' && call.settlementId) await this.requeue(call.settlementId, actor);
+        if (call.operation === 'HOLD' && link.state === 'PENDING') {
+          await this.holds.transition(link, 'HOLD_DECLINED', { decision: 'DECLINED', declineReason: 'NOT_PROCESSED' }, actor, { providerCallId: call.id });
+        }
+        continue;
+      }
+      const transaction = resolution.transaction;
+      if (call.operation === 'REDEEM_FROM_HOLD' && call.settlementId && link.state === 'OPEN') {
+        const settlement = await this.dataSource.getRepository(Settlement).findOneByOrFail({ id: call.settlementId });
+        if (settlement.status === 'PROCESSING') await this.afterRedeem(settlement, link, transaction.amount.minor, actor, call);
+      } else if (call.operation === 'HOLD' && link.state === 'PENDING') {
+        await this.holds.approve(link, transaction.transactionId, transaction.amount.minor, actor, call.id);
+      } else if (call.operation === 'HOLD' && link.providerHoldId !== transaction.transactionId) {
+        await this.holds.release(link, transaction.transactionId, actor);
+      } else if (call.operation === 'RELEASE_HOLD' && link.state === 'OPEN' && call.providerHoldId === link.providerHoldId) {
+        await this.holds.transition(link, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: call.id });
+      }
+    }
+    return allKnown;
+  }
+
+  async openLink(rootId: string): Promise<Authorization | null> {
+    return this.dataSource.getRepository(Authorization).findOneBy({ rootId, state: 'OPEN' });
+  }
+
+  /** Open batch settlements of a chain that can no longer be served (rule 7: the order was cancelled). */
+  async failOpen(rootId: string, reason: string, actor: string): Promise<void> {
+    const open = await this.dataSource.getRepository(Settlement).findBy({ rootAuthorizationId: rootId, status: 'OPEN' });
+    for (const settlement of open) await this.fail(settlement, reason, actor);
+  }
+
+  private async requeue(settlementId: string, actor: string) {
+    const settlement = await this.dataSource.getRepository(Settlement).findOneByOrFail({ id: settlementId });
+    if (settlement.status === 'PROCESSING') await this.move(settlement, 'RETRY_LATER', {}, actor);
+  }
+
+  private async fail(settlement: Settlement, reason: string, actor: string, providerCallId?: string): Promise<ProcessOutcome> {
+    await this.move(settlement, 'FAILED', { failureReason: reason }, actor, { providerCallId });
+    return { kind: 'FAILED', settlement };
+  }
+
+  async move(
+    settlement: Settlement,
+    event: SettlementEvent,
+    changes: Partial<Settlement>,
+    actor: string,
+    extra: { providerCallId?: string; providerTransactionId?: string | null; providerMessage?: string | null } = {},
+    manager?: EntityManager,
+  ): Promise<void> {
+    const from = settlement.status;
+    const status = nextSettlementStatus(from, event);
+    Object.assign(settlement, changes, { status, updatedAt: new Date() });
+    if (status !== 'OPEN') Object.assign(settlement, { leaseOwner: null, leaseUntil: null });
+    const work = async (m: EntityManager) => {
+      const { id, createdAt, ...columns } = settlement;
+      await m.getRepository(Settlement).update(id, columns);
+      await this.history.append(m, {
+        orderId: settlement.orderId,
+        authorizationId: settlement.servedAuthorizationId ?? settlement.authorizationId,
+        settlementId: settlement.id,
+        type: `SETTLEMENT_${event}`,
+        fromState: from,
+        toState: status,
+        amountMinor: status === 'SETTLED' ? settlement.settledMinor : settlement.amountMinor,
+        currency: settlement.currency,
+        actor,
+        providerCallId: extra.providerCallId ?? null,
+        providerTransactionId: extra.providerTransactionId ?? null,
+        providerMessage: extra.providerMessage ?? settlement.failureReason ?? null,
+      });
+    };
+    await (manager ? work(manager) : this.dataSource.transaction(work));
+  }
+}
