@@ -149,3 +149,28 @@ describe('Clutch sandbox: admin API', () => {
     });
   });
 });
+
+describe('Clutch sandbox: routes outside Clutch and the admin API', () => {
+  let database: TestDatabase;
+  let sandbox: RunningApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sandbox_routes');
+    sandbox = await startSandbox(database.url, { SANDBOX_SEED_DEMO: 'false' });
+  });
+
+  afterAll(async () => {
+    await sandbox?.close();
+    await database?.drop();
+  });
+
+  it('keeps the health answer and a plain 404 for unknown paths, and seeds nothing when told not to', async () => {
+    const clutch = sandboxClient(sandbox.url);
+    const health = await clutch.http.get('/health');
+    expect(health.status).toBe(200);
+    expect(health.data).toMatchObject({ status: 'ok' });
+    const unknown = await clutch.http.get('/nowhere');
+    expect(unknown.status).toBe(404);
+    expect((await clutch.http.get('/_sandbox/cards?demo=true')).data).toEqual({ cards: [] });
+  });
+});

@@ -1,6 +1,6 @@
 import { ClutchErrorMessages } from '@gcpa/clutch';
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import { FastifyReply } from 'fastify';
+import { FastifyReply, FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { ClutchError, ConnectionAbandoned } from './clutch-error';
 
@@ -15,6 +15,13 @@ export class ClutchExceptionFilter implements ExceptionFilter {
   catch(error: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     if (error instanceof ConnectionAbandoned || reply.sent || reply.raw.destroyed) return;
+    const url = host.switchToHttp().getRequest<FastifyRequest>().url ?? '';
+    if (error instanceof HttpException && !/^\/(merchant|_sandbox)(\/|\?|$)/.test(url)) {
+      // Not a Clutch or admin route (e.g. /health reporting a database down): Nest's usual answer.
+      const body = error.getResponse();
+      reply.status(error.getStatus()).send(typeof body === 'string' ? { statusCode: error.getStatus(), message: body } : body);
+      return;
+    }
     const [status, errorMessage] = describe(error);
     if (status >= 500 && !(error instanceof ClutchError)) this.logger.error((error as Error)?.stack ?? String(error));
     reply.status(status).send({ success: false, errorMessage, requestRef: randomUUID() });
