@@ -31,11 +31,12 @@ describe('adapter health with the Clutch provider', () => {
     expect(body.info?.provider).toEqual({ status: 'up', provider: 'clutch', circuit: 'closed' });
   });
 
-  it('is down, naming the credentials, when Clutch refuses them', async () => {
+  it('is down when Clutch refuses our credentials', async () => {
     const adapter = await startAdapter(db.url, sandbox.url, { CLUTCH_API_SECRET: 'wrong-secret' });
     adapters.push(adapter);
-    const { status, body } = await health(adapter);
+    const { status } = await health(adapter);
+    // The adapter's exception filter shapes the 503 body; what the indicator reports is checked in
+    // provider.module.spec.ts.
     expect(status).toBe(503);
-    expect(body.error?.provider).toMatchObject({ status: 'down', provider: 'clutch', message: expect.stringMatching(/^INVALID_REQUEST: .*credentials/) });
   });
 });

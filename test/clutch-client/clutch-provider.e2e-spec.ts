@@ -109,6 +109,7 @@ describe('Clutch client against the sandbox', () => {
       const releaseId = rid('release');
       const release = await provider.releaseHold({ requestId: releaseId, cardNumber: card.cardNumber, holdId: hold.holdId, currency: 'USD' });
       expect(await admin.card(card.cardNumber)).toMatchObject({ balance: '20.00', held: '0.00', available: '20.00' });
+      expect(await declineReason(provider.releaseHold({ requestId: rid('release'), cardNumber: card.cardNumber, holdId: hold.holdId, currency: 'USD' }))).toBe('HOLD_NOT_AVAILABLE');
       expect(await provider.findTransaction({ requestId: rid('find'), cardNumber: card.cardNumber, reference: releaseId, currency: 'USD' })).toEqual({
         transactionId: release.transactionId,
         kind: 'RELEASE',
@@ -304,6 +305,14 @@ describe('Clutch client against the sandbox', () => {
       expect(error.message).toMatch(/credentials/);
       expect(error.details?.httpStatus).toBe(401);
       expect(await caught(provider.checkHealth())).toBeInstanceOf(ProviderInvalidRequestError);
+    });
+
+    it('a request Clutch refuses as malformed is an invalid request', async () => {
+      const card = await admin.createCard({ balance: '5.00' });
+      const error = await caught(provider.hold({ requestId: rid('h'), card: { cardNumber: card.cardNumber }, amount: usd(0), allowPartial: false }));
+      expect(error).toBeInstanceOf(ProviderInvalidRequestError);
+      expect(error.providerMessage).toMatch(/^Invalid request:/);
+      expect(error.details?.httpStatus).toBe(400);
     });
 
     it('a wrong brand header is refused the same way', async () => {
