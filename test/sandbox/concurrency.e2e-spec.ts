@@ -83,4 +83,16 @@ describe('Clutch sandbox: concurrent calls on one card', () => {
     expect(await clutch.card(card.cardNumber)).toMatchObject({ balance: '10.00', held: '0.00' });
     expect(await clutch.ledgerCheck()).toEqual({ ok: true, problems: [] });
   });
+
+  it('allocates one card for concurrent allocates with the same customRequestId', async () => {
+    const responses = await Promise.all(
+      Array.from({ length: 8 }, () => clutch.call('allocate', { cardSetId: 'egift' }, { customRequestId: 'same-allocation' })),
+    );
+    expect(responses.every((r) => r.data.success)).toBe(true);
+    expect(new Set(responses.map((r) => r.data.cardNumber)).size).toBe(1);
+    const rows = await database.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM clutch_sandbox.ledger_transaction WHERE custom_request_id = 'same-allocation'`,
+    );
+    expect(rows[0].n).toBe(1);
+  });
 });
