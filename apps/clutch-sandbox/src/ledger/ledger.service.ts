@@ -54,16 +54,49 @@ export class LedgerService {
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
   async search(request: { cardNumber: string } & PinCheck): Promise<CardView> {
-    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
-      const view = await this.readCard(manager, request.cardNumber, false);
-      checkPin(view.card, request);
-      return view;
+    const view = await this.snapshotCard(request.cardNumber);
+    checkPin(view.card, request);
+    return view;
+  }
+
+  /** A card and its open holds in one statement (one consistent snapshot, one round trip): for reads. */
+  private async snapshotCard(cardNumber: string): Promise<CardView> {
+    const rows: Array<Record<string, any>> = await this.dataSource.query(
+      `SELECT c.card_number, c.pin, c.card_set_id, c.active, c.currency, c.balance_minor::text AS balance_minor,
+              COALESCE(json_agg(json_build_object('id', h.id, 'amount', h.amount_minor::text, 'original', h.original_amount_minor::text)
+                ORDER BY h.created_at, h.id) FILTER (WHERE h.id IS NOT NULL), '[]') AS holds
+         FROM card c LEFT JOIN hold h ON h.card_number = c.card_number AND h.status = 'OPEN'
+        WHERE c.card_number = $1
+        GROUP BY c.card_number`,
+      [cardNumber],
+    );
+    const row = rows[0];
+    if (!row) throw refuse('cardNotFound');
+    const holds: Array<{ id: string; amount: string; original: string }> =
+      typeof row.holds === 'string' ? JSON.parse(row.holds) : row.holds;
+    const card = this.dataSource.manager.create(CardEntity, {
+      cardNumber: row.card_number,
+      pin: row.pin,
+      cardSetId: row.card_set_id,
+      active: row.active,
+      currency: row.currency,
+      balanceMinor: BigInt(row.balance_minor),
     });
+    const openHolds = holds.map((h) =>
+      this.dataSource.manager.create(HoldEntity, {
+        id: h.id,
+        cardNumber: row.card_number,
+        amountMinor: BigInt(h.amount),
+        originalAmountMinor: BigInt(h.original),
+        status: 'OPEN',
+      }),
+    );
+    return { card, openHolds };
   }
 
   async hold(request: HoldCommand, context: CallContext): Promise<BalanceChange> {
     return this.dataSource.transaction(async (manager) => {
-      const view = await this.readCard(manager, request.cardNumber, true);
+      const view = await this.lockCard(manager, request.cardNumber);
       this.checkSpendable(view.card, request, request.amount);
       const amount = amountToTake(cardFigures(view.card, view.openHolds).available, request.amount.minor, request.redeemMaxOnOverdraw);
       const transaction = await this.record(manager, view.card, 'hold', amount, context);
@@ -83,7 +116,7 @@ export class LedgerService {
 
   async redeem(request: RedeemCommand, context: CallContext): Promise<BalanceChange> {
     return this.dataSource.transaction(async (manager) => {
-      const view = await this.readCard(manager, request.cardNumber, true);
+      const view = await this.lockCard(manager, request.cardNumber);
       this.checkSpendable(view.card, request, request.amount);
       const amount = amountToTake(cardFigures(view.card, view.openHolds).available, request.amount.minor, request.redeemMaxOnOverdraw);
       const transaction = await this.record(manager, view.card, 'redeem', amount, context);
@@ -95,7 +128,7 @@ export class LedgerService {
   /** Charges up to the hold's amount; with releaseHoldRemainder the hold closes (amount 0: a plain release). */
   async redeemFromHold(request: RedeemFromHoldCommand, context: CallContext): Promise<BalanceChange> {
     return this.dataSource.transaction(async (manager) => {
-      const view = await this.readCard(manager, request.cardNumber, true);
+      const view = await this.lockCard(manager, request.cardNumber);
       this.checkSpendable(view.card, request, request.amount);
       const hold = isTransactionId(request.holdId) ? await manager.findOneBy(HoldEntity, { id: request.holdId }) : null;
       if (!hold || hold.cardNumber !== view.card.cardNumber) throw refuse('holdNotFound');
@@ -124,7 +157,7 @@ export class LedgerService {
 
   async issue(request: IssueCommand, context: CallContext): Promise<BalanceChange> {
     return this.dataSource.transaction(async (manager) => {
-      const view = await this.readCard(manager, request.cardNumber, true);
+      const view = await this.lockCard(manager, request.cardNumber);
       this.checkSpendable(view.card, request, request.amount);
       const amount = request.amount.minor;
       const transaction = await this.record(manager, view.card, 'issue', amount, context, {
@@ -174,7 +207,7 @@ export class LedgerService {
   /** Claims a known (physical) card: it becomes active. Activating an active card succeeds and changes nothing. */
   private async activate(cardNumber: string, context: CallContext): Promise<Allocation> {
     return this.dataSource.transaction(async (manager) => {
-      const { card } = await this.readCard(manager, cardNumber, true, false);
+      const { card } = await this.lockCard(manager, cardNumber, false);
       if (card.active) {
         const earlier = await manager.findOne(LedgerTransactionEntity, {
           where: { cardNumber, action: 'activate' },
@@ -198,7 +231,7 @@ export class LedgerService {
       : null;
     if (!target) throw refuse('transactionNotFound');
     return this.dataSource.transaction(async (manager) => {
-      const view = await this.readCard(manager, target.cardNumber, true);
+      const view = await this.lockCard(manager, target.cardNumber);
       // Re-read under the card's lock: another void may have won the race.
       const transaction = await manager.findOneByOrFail(LedgerTransactionEntity, { id: transactionId });
       if (transaction.voided) {
@@ -241,12 +274,11 @@ export class LedgerService {
 
   /** The card's history, newest first. */
   async history(cardNumber: string): Promise<{ card: CardEntity; transactions: LedgerTransactionEntity[] }> {
-    return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
-      const card = await manager.findOneBy(CardEntity, { cardNumber });
-      if (!card) throw refuse('cardNotFound');
-      const transactions = await manager.find(LedgerTransactionEntity, { where: { cardNumber }, order: { seq: 'DESC' } });
-      return { card, transactions };
-    });
+    // Rows are only ever appended (and flagged voided), so two plain reads are consistent enough.
+    const card = await this.dataSource.manager.findOneBy(CardEntity, { cardNumber });
+    if (!card) throw refuse('cardNotFound');
+    const transactions = await this.dataSource.manager.find(LedgerTransactionEntity, { where: { cardNumber }, order: { seq: 'DESC' } });
+    return { card, transactions };
   }
 
   /** Inserts a card under a fresh random number (retrying the rare collision). */
@@ -295,17 +327,14 @@ export class LedgerService {
   }
 
   /**
-   * Reads a card and its open holds; with `lock`, the card row is locked for the rest of the transaction,
-   * which serialises every change to the card and to its holds.
+   * Locks a card row for the rest of the transaction, which serialises every change to the card and to its
+   * holds, then reads its open holds.
    */
-  private async readCard(manager: EntityManager, cardNumber: string, lock: boolean, withHolds = true): Promise<CardView> {
-    const card = await manager.findOne(CardEntity, {
-      where: { cardNumber },
-      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
-    });
+  private async lockCard(manager: EntityManager, cardNumber: string, withHolds = true): Promise<CardView> {
+    const card = await manager.findOne(CardEntity, { where: { cardNumber }, lock: { mode: 'pessimistic_write' } });
     if (!card) throw refuse('cardNotFound');
     const openHolds = withHolds
-      ? await manager.find(HoldEntity, { where: { cardNumber, status: 'OPEN' }, order: { createdAt: 'ASC' } })
+      ? await manager.find(HoldEntity, { where: { cardNumber, status: 'OPEN' }, order: { createdAt: 'ASC', id: 'ASC' } })
       : [];
     return { card, openHolds };
   }
