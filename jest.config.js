@@ -17,7 +17,7 @@ module.exports = {
   moduleNameMapper: aliases,
   // Type checking happens in `npm run build`; transpiling file by file keeps the test run fast.
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', isolatedModules: true, diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', diagnostics: false }],
     // ESM-only dependencies (of @fastify/static, which serves the docs page) compiled to CommonJS for Jest;
     // plain Node 20 loads them natively.
     '/node_modules/content-disposition/.+\\.js$': [

@@ -63,3 +63,14 @@ async function ensureSchema(databaseUrl: string, schema: string): Promise<void> 
     await client.end();
   }
 }
+
+/**
+ * Rows an `UPDATE ... RETURNING` gave back. TypeORM's postgres driver answers UPDATE and DELETE with
+ * `[rows, affectedCount]` but SELECT and INSERT with the rows alone; this reads both shapes.
+ */
+export function returnedRows<T = Record<string, unknown>>(result: unknown): T[] {
+  if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+    return result[0] as T[];
+  }
+  return result as T[];
+}

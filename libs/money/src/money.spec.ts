@@ -20,7 +20,7 @@ describe('parseAmount', () => {
     ['0.00', 'USD', 0n],
     ['0.01', 'USD', 1n],
     ['25.50', 'USD', 2550n],
-    ['999999999999999.99', 'USD', 99999999999999999n],
+    ['9999999999999.99', 'USD', 999999999999999n],
     ['0', 'JPY', 0n],
     ['1000', 'JPY', 1000n],
     ['1.234', 'KWD', 1234n],
@@ -40,7 +40,8 @@ describe('parseAmount', () => {
     ['1.0', 'JPY'],
     ['1.23', 'KWD'],
     ['', 'USD'],
-    ['1000000000000000.00', 'USD'],
+    ['10000000000000.00', 'USD'],
+    ['999999999999999.99', 'USD'],
   ])('refuses %j for %s', (text, currency) => {
     expect(() => parseAmount(text, currency)).toThrow(AmountFormatError);
   });
@@ -71,6 +72,7 @@ describe('provider numbers', () => {
     [2550n, 'USD', 25.5],
     [10n, 'USD', 0.1],
     [123456789012345n, 'USD', 1234567890123.45],
+    [999999999999999n, 'KWD', 999999999999.999],
     [1000n, 'JPY', 1000],
     [1234n, 'KWD', 1.234],
   ])('%s %s <-> %s', (minor, currency, major) => {
@@ -96,7 +98,10 @@ describe('provider numbers', () => {
     }
   });
 
-  it('refuses amounts beyond the exact range of a double', () => {
+  it('refuses amounts beyond 15 significant digits, which a double cannot carry exactly', () => {
+    expect(() => toMajorNumber({ minor: 8913919192961624n, currency: 'USD' })).toThrow(RangeError);
     expect(() => toMajorNumber({ minor: 2n ** 60n, currency: 'USD' })).toThrow(RangeError);
+    const largest = 999999999999999n;
+    expect(fromMajorNumber(JSON.parse(JSON.stringify(toMajorNumber({ minor: largest, currency: 'USD' }))), 'USD').minor).toBe(largest);
   });
 });

@@ -15,13 +15,15 @@ export function money(minor: bigint | number | string, currency: string): Money 
 
 /**
  * Parses a major-unit decimal string whose scale must match the currency exactly:
- * `"25.50"` USD -> 2550n, `"1000"` JPY -> 1000n. Signs, exponents and other scales are refused.
+ * `"25.50"` USD -> 2550n, `"1000"` JPY -> 1000n. Signs, exponents, other scales and amounts of more than
+ * 15 significant digits (9,999,999,999,999.99 USD) are refused.
  */
 export function parseAmount(text: string, currency: string): Money {
   const scale = currencyScale(currency);
   const pattern = scale === 0 ? /^(\d+)$/ : new RegExp(`^(\\d+)\\.(\\d{${scale}})$`);
   const match = typeof text === 'string' ? pattern.exec(text) : null;
-  if (!match || match[1].length > 15) {
+  // 15 significant digits at most: every amount must also travel exactly as a provider's JSON number.
+  if (!match || BigInt(match[1] + (match[2] ?? '')) >= 10n ** 15n) {
     const example = scale === 0 ? '100' : `100.${'0'.repeat(scale)}`;
     throw new AmountFormatError(`must be a decimal string with ${scale} decimals for ${currency}, like "${example}"`);
   }
@@ -41,14 +43,17 @@ export function formatMinor(minor: bigint, scale: number): string {
   return (negative ? '-' : '') + (scale === 0 ? whole : `${whole}.${fraction}`);
 }
 
+/** A double keeps any decimal of at most 15 significant digits exactly through a JSON round trip. */
+const MAX_EXACT_DIGITS = 10n ** 15n;
+
 /**
- * The decimal string of minor units in major units, exact (`2550n`, 2 -> `"25.5"` semantics kept as `"25.50"`).
- * Providers that take a JSON number get `Number(decimalString)`: the nearest double to an exact decimal,
- * which serialises back to the same digits for any amount below 2^53 minor units.
+ * Major units as a JSON number, for providers that take one: `Number(decimalString)`, the nearest double to
+ * the exact decimal. That double prints back as the same digits only up to 15 significant digits, so larger
+ * amounts are refused rather than sent inexactly.
  */
 export function toMajorNumber(amount: Money): number {
-  if (amount.minor > BigInt(Number.MAX_SAFE_INTEGER) || amount.minor < -BigInt(Number.MAX_SAFE_INTEGER)) {
-    throw new RangeError('amount too large to send as a JSON number');
+  if (amount.minor >= MAX_EXACT_DIGITS || amount.minor <= -MAX_EXACT_DIGITS) {
+    throw new RangeError('amount has more than 15 significant digits: it cannot travel exactly as a JSON number');
   }
   return Number(formatAmount(amount));
 }

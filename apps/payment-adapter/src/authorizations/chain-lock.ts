@@ -1,3 +1,4 @@
+import { returnedRows } from '@gcpa/database';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -19,11 +20,11 @@ export class ChainLock {
     const owner = randomUUID();
     const deadline = Date.now() + WAIT_MS;
     for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-      const taken = await this.dataSource.query(
+      const taken = returnedRows(await this.dataSource.query(
         `UPDATE authorization_hold SET lock_owner = $2, lock_until = now() + make_interval(secs => $3)
           WHERE id = $1 AND (lock_until IS NULL OR lock_until < now()) RETURNING id`,
         [rootId, owner, LEASE_SECONDS],
-      );
+      ));
       if (taken.length > 0) break;
       if (Date.now() > deadline) {
         throw new DomainError(HttpStatus.CONFLICT, 'AUTHORIZATION_BUSY', 'Another operation on this authorization is still running; retry later');

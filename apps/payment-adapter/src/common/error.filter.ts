@@ -30,7 +30,10 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     const response = error.getResponse();
     const message =
       typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
-    return { status, body: { error: { code: CODES[status] ?? `HTTP_${status}`, message } } };
+    // Terminus answers 503 with which check failed and why; keep that for operators.
+    const details =
+      typeof response === 'object' && response !== null && 'details' in response ? (response as Record<string, unknown>) : undefined;
+    return { status, body: { error: { code: CODES[status] ?? `HTTP_${status}`, message, details } } };
   }
   // Fastify's own errors (malformed JSON, body too large, wrong content type) carry a 4xx statusCode.
   const statusCode = (error as { statusCode?: number })?.statusCode;

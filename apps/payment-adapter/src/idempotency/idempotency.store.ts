@@ -1,3 +1,4 @@
+import { returnedRows } from '@gcpa/database';
 import { HttpStatus, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { DomainError, idempotencyConflict } from '../common/domain-errors';
@@ -38,11 +39,11 @@ export class IdempotencyStore {
         }
         if (row.status === 'COMPLETED') return { kind: 'replay', status: row.response_status, body: row.response_body };
         if (row.expired) {
-          const taken = await this.dataSource.query(
+          const taken = returnedRows(await this.dataSource.query(
             `UPDATE idempotency_key SET locked_until = now() + make_interval(secs => $2)
               WHERE key = $1 AND status = 'IN_PROGRESS' AND locked_until < now() RETURNING key`,
             [key, LEASE_SECONDS],
-          );
+          ));
           if (taken.length > 0) return { kind: 'execute' };
         }
       }

@@ -150,7 +150,9 @@ export class ProviderCallsService {
       await this.settleOutcome(call, 'APPLIED', transaction.transactionId, transaction.amount.minor);
       return { applied: true, transaction };
     }
-    const old = Date.now() - new Date(call.createdAt).getTime() >= this.settleDelayMs;
+    // Counted from when we stopped waiting for the answer: a request can still land just after our timeout.
+    const gaveUpAt = new Date(call.completedAt ?? call.createdAt).getTime();
+    const old = Date.now() - gaveUpAt >= this.settleDelayMs;
     if (transaction?.voided || old) {
       await this.settleOutcome(call, 'NOT_APPLIED', transaction?.transactionId ?? null, null);
       return { applied: false };
