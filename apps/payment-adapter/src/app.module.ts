@@ -6,6 +6,7 @@ import { AdapterConfig } from './config/adapter.config';
 import { adapterEntities } from './database/entities';
 import { adapterMigrations } from './database/migrations';
 import { HealthModule } from './health/health.module';
+import { ObservabilityModule } from './observability/observability.module';
 import { PaymentsModule } from './payments.module';
 import { ProviderModule } from './provider/provider.module';
 
@@ -40,6 +41,7 @@ export class AppModule {
             migrations: adapterMigrations,
           }),
         }),
+        ObservabilityModule,
         ProviderModule,
         HealthModule,
         PaymentsModule,

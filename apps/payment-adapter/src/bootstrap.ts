@@ -2,7 +2,10 @@ import { loadConfig } from '@gcpa/config';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { installHttpPolicies } from './observability/http';
+import { requestId } from './observability/logging';
 import { AdapterConfig } from './config/adapter.config';
 import { ErrorFilter } from './common/error.filter';
 import { applyHttpResults } from './common/http-result';
@@ -18,10 +21,16 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
   config: AdapterConfig;
 }> {
   const config = loadConfig(AdapterConfig, env);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter(), {
-    logger: config.LOG_LEVEL === 'silent' ? false : ['error', 'warn'],
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter({
+      bodyLimit: config.BODY_LIMIT_BYTES,
+      requestTimeout: config.REQUEST_TIMEOUT_MS,
+      genReqId: (request: unknown) => requestId(request as never),
+    }), {
+    bufferLogs: true,
     abortOnError: false,
   });
+  app.useLogger(app.get(Logger));
+  await installHttpPolicies(app);
   app.enableShutdownHooks();
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());

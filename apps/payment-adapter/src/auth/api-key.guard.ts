@@ -12,6 +12,7 @@ export interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
   method: string;
   apiKey?: ApiKey;
+  raw?: { apiKey?: ApiKey };
 }
 
 /** `Authorization: Bearer <key>`: 401 without a valid key, 403 when a read-only key tries to move money. */
@@ -39,6 +40,7 @@ export class ApiKeyGuard implements CanActivate {
       throw new DomainError(HttpStatus.FORBIDDEN, 'FORBIDDEN', `API key "${key.name}" is read-only`);
     }
     request.apiKey = key;
+    if (request.raw) request.raw.apiKey = key; // the request logger sees the raw Node request
     return true;
   }
 }

@@ -30,10 +30,7 @@ export function toErrorResponse(error: unknown): { status: number; body: ErrorBo
     const response = error.getResponse();
     const message =
       typeof response === 'string' ? response : String((response as { message?: unknown }).message ?? error.message);
-    // Terminus answers 503 with which check failed and why; keep that for operators.
-    const details =
-      typeof response === 'object' && response !== null && 'details' in response ? (response as Record<string, unknown>) : undefined;
-    return { status, body: { error: { code: CODES[status] ?? `HTTP_${status}`, message, details } } };
+    return { status, body: { error: { code: CODES[status] ?? `HTTP_${status}`, message } } };
   }
   // Fastify's own errors (malformed JSON, body too large, wrong content type) carry a 4xx statusCode.
   const statusCode = (error as { statusCode?: number })?.statusCode;
@@ -53,6 +50,11 @@ export class ErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
+    // /health keeps terminus's own answer (which check failed and why): it is for operators, not the OMS.
+    if (exception instanceof HttpException && isHealthReport(exception.getResponse())) {
+      reply.status(exception.getStatus()).send(exception.getResponse());
+      return;
+    }
     const { status, body } = toErrorResponse(exception);
     if (status >= 500 && !(exception instanceof DomainError)) {
       this.logger.error(`unexpected ${(exception as Error)?.name ?? 'error'}: ${(exception as Error)?.message}`);
@@ -60,3 +62,6 @@ export class ErrorFilter implements ExceptionFilter {
     reply.status(status).send(body);
   }
 }
+
+const isHealthReport = (body: unknown): boolean =>
+  typeof body === 'object' && body !== null && 'status' in body && 'details' in body && 'info' in body;

@@ -72,6 +72,14 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(8760) @IsInt()
   HOLD_TTL_HOURS: number = 168;
 
+  /** Largest accepted request body, in bytes. */
+  @ToInt() @Min(1024) @Max(10485760) @IsInt()
+  BODY_LIMIT_BYTES: number = 65536;
+
+  /** A request not answered within this is cut off (the provider timeout stays shorter). */
+  @ToInt() @Min(1000) @Max(600000) @IsInt()
+  REQUEST_TIMEOUT_MS: number = 30000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 

@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
+import { Metrics } from '../observability/metrics';
 import { ProviderCall, ProviderCallOutcome, ProviderOperation } from './provider-call.entity';
 
 export interface CallIntent {
@@ -48,6 +49,7 @@ export class ProviderCallsService {
     @Inject(GIFT_CARD_PROVIDER) readonly provider: GiftCardProvider,
     private readonly vault: CardVault,
     @Inject('UNKNOWN_OUTCOME_GRACE_MS') graceMs: number,
+    private readonly metrics: Metrics,
   ) {
     this.settleDelayMs = graceMs;
   }
@@ -58,14 +60,17 @@ export class ProviderCallsService {
     describe: (value: T) => { transactionId?: string; resultMinor?: bigint },
   ): Promise<CallResult<T>> {
     const record = await this.record(intent);
+    const timer = this.metrics.providerCalls.startTimer({ operation: intent.operation });
     try {
       const value = await call(record.id);
+      timer({ outcome: 'SUCCEEDED' });
       const { transactionId, resultMinor } = describe(value);
       await this.finish(record, 'SUCCEEDED', { providerTransactionId: transactionId ?? null, resultMinor: resultMinor ?? null });
       return { ok: true, value, call: record };
     } catch (thrown) {
       const error =
         thrown instanceof ProviderError ? thrown : new ProviderOutcomeUnknownError(`unexpected failure: ${(thrown as Error)?.message}`);
+      timer({ outcome: OUTCOME_OF[error.kind] });
       await this.finish(record, OUTCOME_OF[error.kind], {
         providerMessage: error.providerMessage ?? error.message,
         errorKind: error.kind === 'DECLINED' ? `DECLINED:${(error as { reason?: string }).reason}` : error.kind,

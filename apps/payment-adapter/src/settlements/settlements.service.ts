@@ -6,6 +6,7 @@ import { DataSource, EntityManager, In } from 'typeorm';
 import { businessRule, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
 import { HistoryService } from '../history/history.service';
+import { Metrics } from '../observability/metrics';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { Authorization } from '../authorizations/authorization.entity';
@@ -41,6 +42,7 @@ export class SettlementsService {
     private readonly vault: CardVault,
     private readonly history: HistoryService,
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    private readonly metrics: Metrics,
   ) {}
 
   async create(request: SettleRequest, actor: string, idempotencyKey?: string): Promise<Settlement> {
@@ -320,5 +322,6 @@ export class SettlementsService {
       });
     };
     await (manager ? work(manager) : this.dataSource.transaction(work));
+    this.metrics.settlementTransitions.inc({ event });
   }
 }
