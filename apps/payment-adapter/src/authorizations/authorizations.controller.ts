@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { validationFailed } from '../common/domain-errors';
 import { Idempotent } from '../idempotency/idempotency.interceptor';
+import { CardEnumerationGuard } from '../security/card-enumeration.guard';
 import { authorizationView, settlementView } from './authorization.view';
 import { AuthorizationsService } from './authorizations.service';
 import { CreateAuthorizationDto, ReversalDto } from './dto/authorization.dto';
@@ -21,8 +22,10 @@ export class AuthorizationsController {
   constructor(private readonly authorizations: AuthorizationsService) {}
 
   @Post()
+  @UseGuards(CardEnumerationGuard)
   @Idempotent()
   @IdempotencyHeader()
+  @ApiResponse({ status: 429, description: 'RATE_LIMITED (per key / per card, see Retry-After) or CARD_LOCKED after repeated wrong PINs' })
   @ApiOperation({ summary: 'Hold an amount on a gift card (partial approval when the balance is short)' })
   @ApiBody({ type: CreateAuthorizationDto, examples: { hold: { value: { orderId: 'ORD-10042', cardNumber: '6000000000000001', pin: '1234', amount: '60.00', currency: 'USD' } } } })
   @ApiResponse({ status: 201, description: 'status APPROVED, PARTIALLY_APPROVED (approvedAmount < requestedAmount) or DECLINED (declineReason)' })

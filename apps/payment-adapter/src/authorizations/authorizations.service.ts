@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { businessRule, notFound, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
+import { PinLockoutService } from '../security/pin-lockout.service';
 import { Settlement } from '../settlements/settlement.entity';
 import { SettlementsService } from '../settlements/settlements.service';
 import { Authorization } from './authorization.entity';
@@ -27,11 +28,14 @@ export class AuthorizationsService {
     private readonly holds: HoldsService,
     private readonly lock: ChainLock,
     private readonly settlements: SettlementsService,
+    private readonly pinLockout: PinLockoutService,
   ) {}
 
   /** Rule 1: hold the amount, or what the card has when partial approval is allowed. */
   async authorize(request: AuthorizeRequest, actor: string, idempotencyKey?: string): Promise<Authorization> {
     const amount = parseAmount(request.amount, request.currency);
+    const cardHash = this.vault.hash(request.cardNumber);
+    await this.pinLockout.assertNotLocked(cardHash);
     const repository = this.dataSource.getRepository(Authorization);
     let authorization = idempotencyKey ? await repository.findOneBy({ idempotencyKey }) : null;
 
@@ -74,6 +78,8 @@ export class AuthorizationsService {
     }
 
     const outcome = await this.holds.place(authorization, request.pin, actor, false);
+    if (request.pin && outcome === 'DECLINED' && authorization.declineReason === 'INVALID_PIN') await this.pinLockout.recordFailure(cardHash);
+    else if (request.pin && outcome === 'APPROVED') await this.pinLockout.recordSuccess(cardHash);
     if (outcome === 'UNKNOWN') {
       throw providerUnavailable('The provider did not answer; the hold was not placed (any partial effect is undone)', 'UNKNOWN');
     }
