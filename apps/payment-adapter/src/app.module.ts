@@ -9,6 +9,7 @@ import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PaymentsModule } from './payments.module';
 import { ProviderModule } from './provider/provider.module';
+import { FulfillmentsModule } from './fulfillments/fulfillments.module';
 
 @Global()
 @Module({})
@@ -45,6 +46,7 @@ export class AppModule {
         ProviderModule,
         HealthModule,
         PaymentsModule,
+        FulfillmentsModule,
       ],
     };
   }

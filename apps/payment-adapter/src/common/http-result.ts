@@ -8,6 +8,8 @@ export class HttpResult {
   constructor(
     readonly status: number,
     readonly body: unknown,
+    /** What the idempotency store keeps for replays when it must differ from `body` (secrets shown once). */
+    readonly storedBody?: unknown,
   ) {}
 }
 

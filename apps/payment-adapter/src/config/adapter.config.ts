@@ -72,6 +72,11 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(8760) @IsInt()
   HOLD_TTL_HOURS: number = 168;
 
+  // Gift card fulfillment (rule 6)
+  /** The card set an ELECTRONIC fulfillment allocates from when the request names none. */
+  @IsString() @IsNotEmpty()
+  FULFILLMENT_CARD_SET_ID: string = 'egift';
+
   /** Largest accepted request body, in bytes. */
   @ToInt() @Min(1024) @Max(10485760) @IsInt()
   BODY_LIMIT_BYTES: number = 65536;

@@ -55,7 +55,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         return next.handle().pipe(
           mergeMap(async (result) => {
             const status = result instanceof HttpResult ? result.status : defaultStatus;
-            const body = result instanceof HttpResult ? result.body : result;
+            const body = result instanceof HttpResult ? (result.storedBody ?? result.body) : result;
             await this.store.complete(key, status, body);
             return result;
           }),

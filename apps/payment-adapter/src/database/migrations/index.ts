@@ -1,4 +1,5 @@
 import { Payments1763900000000 } from './1763900000000-payments';
+import { GiftCardFulfillments1763900000400 } from './1763900000400-gift-card-fulfillments';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */
-export const adapterMigrations = [Payments1763900000000];
+export const adapterMigrations = [Payments1763900000000, GiftCardFulfillments1763900000400];

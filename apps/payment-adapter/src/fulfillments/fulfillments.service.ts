@@ -1,0 +1,437 @@
+import { returnedRows } from '@gcpa/database';
+import { GIFT_CARD_PROVIDER, GiftCardProvider, maskSensitiveText, ProviderDeclinedError, ProviderError } from '@gcpa/gift-card-provider';
+import { parseAmount } from '@gcpa/money';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource, EntityManager } from 'typeorm';
+import { CardVault, ProtectedCard } from '../card-data/card-vault';
+import { businessRule, DomainError, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
+import { HistoryService } from '../history/history.service';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
+import { ProviderCallsService } from '../provider-calls/provider-calls.service';
+import { differences, FulfillmentStep, LineRequest, nextStep } from './fulfillment-steps';
+import { FulfillmentKind, GiftCardFulfillment } from './gift-card-fulfillment.entity';
+
+export const FULFILLMENT_CARD_SET_ID = 'FULFILLMENT_CARD_SET_ID';
+
+export interface FulfillmentRequest {
+  orderId: string;
+  lineId: string;
+  kind: FulfillmentKind;
+  cardSetId?: string;
+  cardNumber?: string;
+  pin?: string;
+  amount: string;
+  currency: string;
+}
+
+/** Secrets shown once: set only for the request that completed the fulfillment (never stored, never replayed). */
+export interface Revealed {
+  cardNumber?: string;
+  pin?: string;
+}
+
+export interface FulfillmentResult {
+  fulfillment: GiftCardFulfillment;
+  revealed: Revealed;
+}
+
+const LEASE_SECONDS = 60;
+const WAIT_MS = 30000;
+
+type StepEvent = 'ALLOCATED' | 'ACTIVATED' | 'ISSUED';
+
+/**
+ * Rule 6: a gift card order line becomes a live card with value through a resumable sequence of provider
+ * calls (electronic: allocate, activate, issue; physical: activate, issue). Each call is recorded as an
+ * intent before it is made (provider_call) and each step that succeeded on the fulfillment row after it; a
+ * retry, a replay, a restart or the recovery sweep continues after the last step that succeeded.
+ * One fulfillment per (orderId, lineId): a card is never allocated twice for a line, value never issued twice.
+ */
+@Injectable()
+export class FulfillmentsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly vault: CardVault,
+    private readonly calls: ProviderCallsService,
+    private readonly history: HistoryService,
+    @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    @Inject(FULFILLMENT_CARD_SET_ID) private readonly defaultCardSetId: string,
+  ) {}
+
+  /**
+   * Creates the line's fulfillment, or continues the existing one. The same line asked again (another
+   * Idempotency-Key) with the same request continues it, or returns it when it is complete; with a
+   * different request it is a 409, except for a FAILED fulfillment that never reached the provider, which
+   * starts over with the new request (e.g. a corrected card number).
+   */
+  async fulfill(request: FulfillmentRequest, actor: string, idempotencyKey?: string): Promise<FulfillmentResult> {
+    checkShape(request);
+    const amount = parseAmount(request.amount, request.currency);
+    const card = request.kind === 'PHYSICAL' ? this.vault.protect(request.cardNumber!) : null;
+    const line: LineRequest = {
+      kind: request.kind,
+      cardSetId: request.kind === 'ELECTRONIC' ? (request.cardSetId ?? this.defaultCardSetId) : null,
+      cardHash: card?.hash ?? null,
+      currency: amount.currency,
+      amountMinor: amount.minor,
+    };
+    const { id } = await this.findOrCreate(request, line, card, actor, idempotencyKey);
+
+    return this.withLease(id, async () => {
+      const fulfillment = await this.get(id);
+      const differing = differences(fulfillment, line);
+      const reachedProvider = fulfillment.allocatedAt !== null || fulfillment.activatedAt !== null;
+      if (differing.length > 0 && !(fulfillment.status === 'FAILED' && !reachedProvider)) {
+        throw new DomainError(
+          HttpStatus.CONFLICT,
+          'FULFILLMENT_CONFLICT',
+          `Order ${fulfillment.orderId} line ${fulfillment.lineId} is already fulfilled by another request (${differing.join(', ')} differ)`,
+          { fulfillmentId: fulfillment.id, differingFields: differing },
+        );
+      }
+      if (fulfillment.status === 'COMPLETED') return { fulfillment, revealed: {} };
+      if (fulfillment.status === 'FAILED') await this.restart(fulfillment, line, card, actor);
+      return this.advance(fulfillment, request.pin, actor);
+    });
+  }
+
+  /** For a recovery sweep: continues an unfinished fulfillment (no PIN check: the PIN is not stored). */
+  async resume(id: string, actor: string): Promise<GiftCardFulfillment> {
+    return this.withLease(id, async () => {
+      const fulfillment = await this.get(id);
+      if (fulfillment.status === 'PENDING') await this.advance(fulfillment, undefined, actor);
+      return fulfillment;
+    });
+  }
+
+  /** Unfinished fulfillments nobody has touched for `idleMs`: what a recovery sweep should resume. */
+  async unfinished(idleMs: number, limit = 100): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM gift_card_fulfillment
+        WHERE status = 'PENDING' AND updated_at < now() - make_interval(secs => $1)
+          AND (lock_until IS NULL OR lock_until < now())
+        ORDER BY updated_at LIMIT $2`,
+      [idleMs / 1000, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async get(id: string): Promise<GiftCardFulfillment> {
+    const fulfillment = await this.dataSource.getRepository(GiftCardFulfillment).findOneBy({ id });
+    if (!fulfillment) throw notFound('gift card fulfillment', id);
+    return fulfillment;
+  }
+
+  private async findOrCreate(
+    request: FulfillmentRequest,
+    line: LineRequest,
+    card: ProtectedCard | null,
+    actor: string,
+    idempotencyKey?: string,
+  ): Promise<GiftCardFulfillment> {
+    return this.dataSource.transaction(async (manager) => {
+      const now = new Date();
+      const id = randomUUID();
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(GiftCardFulfillment)
+        .values({
+          id,
+          orderId: request.orderId,
+          lineId: request.lineId,
+          idempotencyKey: idempotencyKey ?? null,
+          kind: line.kind,
+          cardSetId: line.cardSetId,
+          cardHash: card?.hash ?? null,
+          cardEncrypted: card?.encrypted ?? null,
+          cardLast4: card?.last4 ?? null,
+          currency: line.currency,
+          amountMinor: line.amountMinor,
+          status: 'PENDING',
+          createdAt: now,
+          updatedAt: now,
+        })
+        .orIgnore()
+        .execute();
+      // The unique (order_id, line_id) decides between concurrent first requests for one line.
+      const fulfillment = await manager.getRepository(GiftCardFulfillment).findOneByOrFail({ orderId: request.orderId, lineId: request.lineId });
+      if (fulfillment.id === id) await this.append(manager, fulfillment, 'CREATED', null, actor, { detail: { kind: line.kind, cardSetId: line.cardSetId } });
+      return fulfillment;
+    });
+  }
+
+  /** A FAILED fulfillment asked again: a decline applied nothing, so it continues from the step that failed. */
+  private async restart(fulfillment: GiftCardFulfillment, line: LineRequest, card: ProtectedCard | null, actor: string): Promise<void> {
+    const changes: Partial<GiftCardFulfillment> = { status: 'PENDING', failureReason: null, failureMessage: null };
+    if (differences(fulfillment, line).length > 0) {
+      // Nothing reached the provider: take the corrected request.
+      Object.assign(changes, {
+        kind: line.kind,
+        cardSetId: line.cardSetId,
+        cardHash: card?.hash ?? null,
+        cardEncrypted: card?.encrypted ?? null,
+        cardLast4: card?.last4 ?? null,
+        currency: line.currency,
+        amountMinor: line.amountMinor,
+      });
+    }
+    await this.update(fulfillment, changes, 'RETRIED', actor, { detail: { previousFailure: fulfillment.failureReason } });
+  }
+
+  private async advance(fulfillment: GiftCardFulfillment, pin: string | undefined, actor: string): Promise<FulfillmentResult> {
+    const revealed: Revealed = {};
+    for (let step = nextStep(fulfillment); step; step = nextStep(fulfillment)) {
+      if (step === 'ALLOCATE') {
+        const allocatedPin = await this.allocate(fulfillment, actor);
+        if (allocatedPin) revealed.pin = allocatedPin;
+      } else if (step === 'ACTIVATE') {
+        await this.activate(fulfillment, pin, actor);
+      } else {
+        await this.issue(fulfillment, actor);
+      }
+    }
+    if (fulfillment.kind === 'ELECTRONIC' && fulfillment.status === 'COMPLETED') {
+      revealed.cardNumber = this.vault.decrypt(fulfillment.cardEncrypted!);
+    }
+    return { fulfillment, revealed };
+  }
+
+  /**
+   * Takes a card from the card set. Every attempt for this fulfillment sends the same request id (the
+   * fulfillment id, Clutch `customRequestId`): the provider answers a repeat with the card it already
+   * allocated, so a lost answer is recovered by asking again and a line never gets a second card.
+   */
+  private async allocate(fulfillment: GiftCardFulfillment, actor: string): Promise<string | undefined> {
+    const result = await this.calls.run(
+      { operation: 'ALLOCATE', orderId: fulfillment.orderId, fulfillmentId: fulfillment.id },
+      () => this.provider.allocate({ requestId: fulfillment.id, cardSetId: fulfillment.cardSetId! }),
+      () => ({}),
+    );
+    if (!result.ok) throw await this.stepFailed(fulfillment, 'ALLOCATE', result.error, result.call.id, actor);
+    await this.settleRepeatedCalls(fulfillment.id, 'ALLOCATE');
+    const card = this.vault.protect(result.value.cardNumber);
+    await this.update(
+      fulfillment,
+      { cardHash: card.hash, cardEncrypted: card.encrypted, cardLast4: card.last4, allocatedAt: new Date(), allocateReference: null },
+      'ALLOCATED',
+      actor,
+      { providerCallId: result.call.id },
+    );
+    return result.value.pin;
+  }
+
+  /** Activation is idempotent at the provider: an unknown or failed attempt is simply made again. */
+  private async activate(fulfillment: GiftCardFulfillment, pin: string | undefined, actor: string): Promise<void> {
+    const cardNumber = this.vault.decrypt(fulfillment.cardEncrypted!);
+    if (fulfillment.kind === 'PHYSICAL') await this.checkShippedCard(fulfillment, cardNumber, pin, actor);
+    const result = await this.calls.run(
+      { ...this.intentFor(fulfillment, 'ACTIVATE'), amountMinor: undefined },
+      (requestId) => this.provider.activate({ requestId, cardNumber }),
+      (value) => ({ transactionId: value.transactionId }),
+    );
+    if (!result.ok) throw await this.stepFailed(fulfillment, 'ACTIVATE', result.error, result.call.id, actor);
+    await this.settleRepeatedCalls(fulfillment.id, 'ACTIVATE');
+    const reference = result.value.transactionId ?? null;
+    await this.update(fulfillment, { activatedAt: new Date(), activateReference: reference }, 'ACTIVATED', actor, {
+      providerCallId: result.call.id,
+      providerTransactionId: reference,
+    });
+  }
+
+  /**
+   * The shipped card must exist in the fulfillment's currency, and match its PIN when one was given: checked
+   * with a balance read before activating, so a mistyped card fails before anything changes at the provider.
+   */
+  private async checkShippedCard(fulfillment: GiftCardFulfillment, cardNumber: string, pin: string | undefined, actor: string): Promise<void> {
+    try {
+      await this.provider.balance({ requestId: randomUUID(), card: { cardNumber, pin }, currency: fulfillment.currency });
+    } catch (thrown) {
+      const error = thrown instanceof ProviderError ? thrown : null;
+      if (!error) throw thrown;
+      throw await this.stepFailed(fulfillment, 'ACTIVATE', error, null, actor);
+    }
+  }
+
+  /** Issues the value once: an earlier issue whose answer was lost is looked up at the provider first. */
+  private async issue(fulfillment: GiftCardFulfillment, actor: string): Promise<void> {
+    const earlier = await this.dataSource
+      .getRepository(ProviderCall)
+      .find({ where: { fulfillmentId: fulfillment.id, operation: 'ISSUE' }, order: { createdAt: 'ASC' } });
+    for (const call of earlier) {
+      let applied = call.outcome === 'SUCCEEDED' || call.outcome === 'APPLIED';
+      if (call.outcome === 'PENDING' || call.outcome === 'UNKNOWN') {
+        const resolution = await this.calls.resolve(call);
+        if (resolution.applied === 'unknown') {
+          throw providerUnavailable('An earlier issue of this fulfillment is still being confirmed with the provider; retry later with the same Idempotency-Key', 'UNKNOWN');
+        }
+        applied = resolution.applied;
+      }
+      if (applied) {
+        await this.issued(fulfillment, call.id, call.providerTransactionId, actor);
+        return;
+      }
+    }
+    const cardNumber = this.vault.decrypt(fulfillment.cardEncrypted!);
+    const result = await this.calls.run(
+      this.intentFor(fulfillment, 'ISSUE'),
+      (requestId) =>
+        this.provider.issue({ requestId, cardNumber, amount: { minor: fulfillment.amountMinor, currency: fulfillment.currency }, returnRelated: false }),
+      (value) => ({ transactionId: value.transactionId, resultMinor: fulfillment.amountMinor }),
+    );
+    if (!result.ok) throw await this.stepFailed(fulfillment, 'ISSUE', result.error, result.call.id, actor);
+    await this.issued(fulfillment, result.call.id, result.value.transactionId, actor);
+  }
+
+  private issued(fulfillment: GiftCardFulfillment, callId: string, transactionId: string | null, actor: string): Promise<void> {
+    return this.update(fulfillment, { issuedAt: new Date(), issueReference: transactionId, status: 'COMPLETED' }, 'ISSUED', actor, {
+      providerCallId: callId,
+      providerTransactionId: transactionId,
+    });
+  }
+
+  /**
+   * What the client is told when a step's provider call failed. A decline applied nothing and will not
+   * change by itself: the fulfillment is FAILED (422). Anything else leaves it PENDING, to be continued.
+   */
+  private async stepFailed(
+    fulfillment: GiftCardFulfillment,
+    step: FulfillmentStep,
+    error: ProviderError,
+    providerCallId: string | null,
+    actor: string,
+  ): Promise<DomainError> {
+    const providerMessage = error.providerMessage ? maskSensitiveText(error.providerMessage) : undefined;
+    if (error instanceof ProviderDeclinedError) {
+      await this.update(fulfillment, { status: 'FAILED', failureReason: error.reason, failureMessage: providerMessage ?? null }, 'FAILED', actor, {
+        providerCallId: providerCallId ?? undefined,
+        providerMessage: providerMessage ?? null,
+        detail: { step, reason: error.reason },
+      });
+      return businessRule('FULFILLMENT_DECLINED', `The provider declined the ${step.toLowerCase()} step: ${error.reason}`, {
+        fulfillmentId: fulfillment.id,
+        step,
+        reason: error.reason,
+        ...(providerMessage ? { providerMessage } : {}),
+      });
+    }
+    if (error.kind === 'UNAVAILABLE') {
+      return providerUnavailable(`The ${step.toLowerCase()} step could not be run now; retry with the same Idempotency-Key`, 'NOT_APPLIED', providerMessage);
+    }
+    if (error.kind === 'OUTCOME_UNKNOWN') {
+      return providerUnavailable(
+        `The provider's answer to the ${step.toLowerCase()} step was lost; a retry with the same Idempotency-Key learns its outcome first`,
+        'UNKNOWN',
+        providerMessage,
+      );
+    }
+    return providerFailure(`The provider refused the ${step.toLowerCase()} step`, providerMessage);
+  }
+
+  /**
+   * Earlier allocate/activate calls of this fulfillment whose answer was lost need no look-up once a repeat
+   * succeeded: the repeat was idempotent, its answer covers them. Marked so that no sweep chases them.
+   */
+  private async settleRepeatedCalls(fulfillmentId: string, operation: 'ALLOCATE' | 'ACTIVATE'): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE provider_call SET outcome = 'APPLIED', completed_at = now(), next_check_at = NULL,
+              provider_message = coalesce(provider_message, '') || ' (settled by a later idempotent repeat)'
+        WHERE fulfillment_id = $1 AND operation = $2 AND outcome IN ('PENDING', 'UNKNOWN')`,
+      [fulfillmentId, operation],
+    );
+  }
+
+  private intentFor(fulfillment: GiftCardFulfillment, operation: 'ACTIVATE' | 'ISSUE') {
+    return {
+      operation,
+      orderId: fulfillment.orderId,
+      fulfillmentId: fulfillment.id,
+      cardHash: fulfillment.cardHash!,
+      cardEncrypted: fulfillment.cardEncrypted!,
+      currency: fulfillment.currency,
+      amountMinor: fulfillment.amountMinor,
+    };
+  }
+
+  /** Applies changes to the fulfillment and records the event, in one transaction (never the lease columns). */
+  private async update(
+    fulfillment: GiftCardFulfillment,
+    changes: Partial<GiftCardFulfillment>,
+    event: StepEvent | 'FAILED' | 'RETRIED',
+    actor: string,
+    extra: { providerCallId?: string; providerTransactionId?: string | null; providerMessage?: string | null; detail?: Record<string, unknown> } = {},
+  ): Promise<void> {
+    const from = fulfillment.status;
+    Object.assign(fulfillment, changes, { updatedAt: new Date() });
+    await this.dataSource.transaction(async (manager) => {
+      await manager.getRepository(GiftCardFulfillment).update(fulfillment.id, { ...changes, updatedAt: fulfillment.updatedAt });
+      await this.append(manager, fulfillment, event, from, actor, extra);
+    });
+  }
+
+  private append(
+    manager: EntityManager,
+    fulfillment: GiftCardFulfillment,
+    event: string,
+    from: string | null,
+    actor: string,
+    extra: { providerCallId?: string; providerTransactionId?: string | null; providerMessage?: string | null; detail?: Record<string, unknown> } = {},
+  ): Promise<void> {
+    return this.history.append(manager, {
+      orderId: fulfillment.orderId,
+      fulfillmentId: fulfillment.id,
+      type: `FULFILLMENT_${event}`,
+      fromState: from,
+      toState: fulfillment.status,
+      amountMinor: fulfillment.amountMinor,
+      currency: fulfillment.currency,
+      actor,
+      providerCallId: extra.providerCallId ?? null,
+      providerTransactionId: extra.providerTransactionId ?? null,
+      providerMessage: extra.providerMessage ?? null,
+      detail: extra.detail ?? null,
+    });
+  }
+
+  /**
+   * One process at a time runs a fulfillment's steps: a lease on its row (like ChainLock), so each step's
+   * intent commits before its call and a crashed holder's lease simply runs out.
+   */
+  private async withLease<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const owner = randomUUID();
+    const deadline = Date.now() + WAIT_MS;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      const taken = returnedRows(
+        await this.dataSource.query(
+          `UPDATE gift_card_fulfillment SET lock_owner = $2, lock_until = now() + make_interval(secs => $3)
+            WHERE id = $1 AND (lock_until IS NULL OR lock_until < now()) RETURNING id`,
+          [id, owner, LEASE_SECONDS],
+        ),
+      );
+      if (taken.length > 0) break;
+      if (Date.now() > deadline) {
+        throw new DomainError(HttpStatus.CONFLICT, 'FULFILLMENT_BUSY', 'Another request is still working on this fulfillment; retry later');
+      }
+      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
+    }
+    try {
+      return await work();
+    } finally {
+      await this.dataSource.query(`UPDATE gift_card_fulfillment SET lock_owner = NULL, lock_until = NULL WHERE id = $1 AND lock_owner = $2`, [id, owner]);
+    }
+  }
+}
+
+/** Which fields each kind needs and refuses; every problem named (rule 7). */
+function checkShape(request: FulfillmentRequest): void {
+  const fields: Array<{ field: string; problems: string[] }> = [];
+  if (request.kind === 'PHYSICAL') {
+    if (request.cardNumber === undefined) fields.push({ field: 'cardNumber', problems: ['cardNumber is required for a PHYSICAL card (the shipped card)'] });
+    if (request.cardSetId !== undefined) fields.push({ field: 'cardSetId', problems: ['cardSetId is only for ELECTRONIC cards'] });
+  } else {
+    if (request.cardNumber !== undefined) fields.push({ field: 'cardNumber', problems: ['cardNumber is only for PHYSICAL cards: an ELECTRONIC card is allocated'] });
+    if (request.pin !== undefined) fields.push({ field: 'pin', problems: ['pin is only for PHYSICAL cards: an ELECTRONIC card gets its PIN from the provider'] });
+  }
+  if (fields.length > 0) throw validationFailed(fields);
+}
