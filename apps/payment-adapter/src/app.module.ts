@@ -9,6 +9,9 @@ import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PaymentsModule } from './payments.module';
 import { ProviderModule } from './provider/provider.module';
+import { BalanceInquiriesModule } from './balance-inquiries/balance-inquiries.module';
+import { RefundsModule } from './refunds/refunds.module';
+import { OrdersModule } from './orders/orders.module';
 import { FulfillmentsModule } from './fulfillments/fulfillments.module';
 
 @Global()
@@ -46,6 +49,7 @@ export class AppModule {
         ProviderModule,
         HealthModule,
         PaymentsModule,
+        BalanceInquiriesModule, RefundsModule, OrdersModule,
         FulfillmentsModule,
       ],
     };

@@ -1,5 +1,6 @@
 import { Payments1763900000000 } from './1763900000000-payments';
+import { RefundLease1763900000200 } from './1763900000200-refund-lease';
 import { GiftCardFulfillments1763900000400 } from './1763900000400-gift-card-fulfillments';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */
-export const adapterMigrations = [Payments1763900000000, GiftCardFulfillments1763900000400];
+export const adapterMigrations = [Payments1763900000000, RefundLease1763900000200, GiftCardFulfillments1763900000400];

@@ -1,0 +1,25 @@
+import { bigintColumn } from '@gcpa/database';
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { RefundStatus } from './refund-state';
+
+/** Value issued back to a gift card for an order: against a settlement, or to a card named directly. */
+@Entity('refund')
+export class Refund {
+  @PrimaryColumn('uuid') id: string;
+  @Column({ name: 'order_id', type: 'text' }) orderId: string;
+  @Column({ name: 'settlement_id', type: 'uuid', nullable: true }) settlementId: string | null;
+  @Column({ name: 'idempotency_key', type: 'text', nullable: true }) idempotencyKey: string | null;
+  @Column({ name: 'card_hash', type: 'text' }) cardHash: string;
+  @Column({ name: 'card_encrypted', type: 'text' }) cardEncrypted: string;
+  @Column({ name: 'card_last4', type: 'text' }) cardLast4: string;
+  @Column({ type: 'char', length: 3 }) currency: string;
+  @Column({ name: 'amount_minor', type: 'bigint', transformer: bigintColumn }) amountMinor: bigint;
+  @Column('text') status: RefundStatus;
+  @Column({ name: 'failure_reason', type: 'text', nullable: true }) failureReason: string | null;
+  @Column({ name: 'provider_transaction_id', type: 'text', nullable: true }) providerTransactionId: string | null;
+  /** RefundLock's lease: one worker (a request or the recovery sweep) advances a refund at a time. */
+  @Column({ name: 'lock_owner', type: 'uuid', nullable: true }) lockOwner: string | null;
+  @Column({ name: 'lock_until', type: 'timestamptz', nullable: true }) lockUntil: Date | null;
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
+  @Column({ name: 'updated_at', type: 'timestamptz', default: () => 'now()' }) updatedAt: Date;
+}

@@ -1,0 +1,67 @@
+import { Body, Controller, Get, Headers, Param, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuthenticatedRequest } from '../auth/api-key.guard';
+import { actorOf, IdempotencyHeader, uuidPipe } from '../authorizations/authorizations.controller';
+import { Idempotent } from '../idempotency/idempotency.interceptor';
+import { CreateRefundDto } from './dto/refund.dto';
+import { refundView } from './refund.view';
+import { RefundsService } from './refunds.service';
+
+const example = {
+  refundId: '3b0c6a9e-1f2d-4e5a-8b7c-9d0e1f2a3b4c',
+  orderId: 'ORD-10042',
+  settlementId: '7d1e2f34-5a6b-4c7d-8e9f-0a1b2c3d4e5f',
+  status: 'SUCCEEDED',
+  currency: 'USD',
+  amount: '10.00',
+  refundedAmount: '10.00',
+  failureReason: null,
+  cardLast4: '0001',
+  maskedCardNumber: '****0001',
+  providerReference: 'txn_5f3a',
+};
+
+@ApiTags('refunds')
+@ApiBearerAuth()
+@Controller('v1/refunds')
+export class RefundsController {
+  constructor(private readonly refunds: RefundsService) {}
+
+  @Post()
+  @Idempotent()
+  @IdempotencyHeader()
+  @ApiOperation({
+    summary: 'Issue value back to a gift card (a return), against a settlement or to a card number',
+    description:
+      'Give exactly one of settlementId (the card that settlement redeemed from; the sum of its refunds may not exceed its settledAmount) ' +
+      'or cardNumber. The value is issued at the provider as return-related. A 503 means not processed: retry with the same ' +
+      'Idempotency-Key; the adapter confirms an earlier attempt whose answer was lost before it issues anything again.',
+  })
+  @ApiBody({
+    type: CreateRefundDto,
+    examples: {
+      bySettlement: { summary: 'Return of shipped goods', value: { orderId: 'ORD-10042', settlementId: '7d1e2f34-5a6b-4c7d-8e9f-0a1b2c3d4e5f', amount: '10.00', currency: 'USD' } },
+      byCard: { summary: 'Refund to a card named directly', value: { orderId: 'ORD-10042', cardNumber: '6000000000000002', amount: '5.00', currency: 'USD' } },
+    },
+  })
+  @ApiResponse({ status: 201, description: 'status SUCCEEDED with refundedAmount', schema: { example } })
+  @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: bad fields, or both / neither of settlementId and cardNumber' })
+  @ApiResponse({ status: 404, description: 'The settlement does not exist' })
+  @ApiResponse({
+    status: 422,
+    description:
+      'REFUND_EXCEEDS_SETTLED (details.refundableAmount), SETTLEMENT_NOT_SETTLED, SETTLEMENT_NOT_IN_ORDER, CURRENCY_MISMATCH, ' +
+      'or a provider decline (CARD_NOT_FOUND, CARD_INACTIVE, CURRENCY_MISMATCH): the refund is FAILED, nothing issued',
+  })
+  @ApiResponse({ status: 503, description: 'Not processed (details.outcome NOT_APPLIED or UNKNOWN): retry with the same Idempotency-Key' })
+  async create(@Body() body: CreateRefundDto, @Headers('idempotency-key') key: string, @Req() request: AuthenticatedRequest) {
+    return refundView(await this.refunds.refund(body, actorOf(request), key));
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Read a refund' })
+  @ApiResponse({ status: 200, description: 'The refund', schema: { example } })
+  async read(@Param('id', uuidPipe()) id: string) {
+    return refundView(await this.refunds.get(id));
+  }
+}

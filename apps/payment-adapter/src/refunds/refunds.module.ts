@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { PaymentsModule } from '../payments.module';
+import { RefundLock } from './refund-lock';
+import { RefundsController } from './refunds.controller';
+import { RefundsService } from './refunds.service';
+
+/** `POST /v1/refunds`. Exports RefundsService for the order view and the recovery sweep (`resolvePending`). */
+@Module({
+  imports: [PaymentsModule],
+  controllers: [RefundsController],
+  providers: [RefundsService, RefundLock],
+  exports: [RefundsService],
+})
+export class RefundsModule {}
