@@ -1,0 +1,200 @@
+import { randomUUID } from 'node:crypto';
+import { FulfillmentsService } from '../../apps/payment-adapter/src/fulfillments/fulfillments.service';
+import { Stack, startStack } from '../harness/stack';
+import { allocationsFor, electronicLine, fulfill, fulfillmentOf, issuesOn, physicalLine, seedFailingCall } from './fulfillment-fixtures';
+
+/**
+ * A failure injected at each step (sandbox faults), then a retry with the same Idempotency-Key: it
+ * continues after the last step that succeeded, with one card per line and one issue.
+ */
+describe('gift card fulfillment: failures at each step, then a retry that completes without duplicates', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('fulfill_recovery');
+  });
+  afterAll(() => stack?.stop());
+  afterEach(() => stack.admin.clearFaults());
+
+  /** After the retry: one card allocated for the line, active, holding the amount from exactly one issue. */
+  async function expectOneCardWithValue(fulfillmentId: string, cardNumber: string, amount: string) {
+    expect(await allocationsFor(stack, fulfillmentId)).toEqual([{ card_number: cardNumber }]);
+    expect(await stack.admin.card(cardNumber)).toMatchObject({ active: true, balance: amount });
+    expect(await issuesOn(stack, cardNumber)).toHaveLength(1);
+  }
+
+  it('allocate unavailable (503): nothing allocated; the retry allocates once and shows the PIN', async () => {
+    const body = electronicLine();
+    const key = randomUUID();
+    await stack.admin.setFaults({ errorRate: 1, methods: ['allocate'] });
+    const failed = await fulfill(stack, body, key);
+    expect(failed.status).toBe(503);
+    expect(failed.data.error.details).toMatchObject({ outcome: 'NOT_APPLIED', retryable: true });
+    const row = await fulfillmentOf(stack, body);
+    expect(row.status).toBe('PENDING');
+    expect(await allocationsFor(stack, row.id)).toHaveLength(0);
+
+    await stack.admin.clearFaults();
+    const retry = await fulfill(stack, body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.data).toMatchObject({ fulfillmentId: row.id, status: 'COMPLETED', pin: expect.stringMatching(/^\d+$/), cardNumberMasked: false });
+    await expectOneCardWithValue(row.id, retry.data.cardNumber, '25.00');
+  });
+
+  it('allocate answer lost (applied, then dropped): the retry gets the same card back, never a second one', async () => {
+    const body = electronicLine();
+    const key = randomUUID();
+    await stack.admin.setFaults({ dropRate: 1, methods: ['allocate'] });
+    const lost = await fulfill(stack, body, key);
+    expect(lost.status).toBe(503);
+    expect(lost.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+    const row = await fulfillmentOf(stack, body);
+    const [allocated] = await allocationsFor(stack, row.id);
+    expect(allocated.card_number).toMatch(/^6\d{15}$/);
+
+    await stack.admin.clearFaults();
+    const retry = await fulfill(stack, body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.data.cardNumber).toBe(allocated.card_number);
+    expect(retry.data.pin).toBe((await stack.admin.card(allocated.card_number)).pin);
+    await expectOneCardWithValue(row.id, allocated.card_number, '25.00');
+    const unresolved = await stack.db.query(
+      `SELECT outcome FROM payment_adapter.provider_call WHERE fulfillment_id = $1 AND outcome IN ('PENDING', 'UNKNOWN')`,
+      [row.id],
+    );
+    expect(unresolved).toEqual([]);
+  });
+
+  it('activate unavailable after the allocation: the retry activates the same card (PIN lost with the failed answer)', async () => {
+    const body = electronicLine();
+    const key = randomUUID();
+    // Faults on the `allocate` method: its first call (the allocation) passes, the second (activation) fails.
+    await stack.admin.setFaults({ errorRate: 0.5, methods: ['allocate'], seed: seedFailingCall(1, 0.5) });
+    const failed = await fulfill(stack, body, key);
+    expect(failed.status).toBe(503);
+    const row = await fulfillmentOf(stack, body);
+    const [allocated] = await allocationsFor(stack, row.id);
+    expect(await stack.admin.card(allocated.card_number)).toMatchObject({ active: false, balance: '0.00' });
+
+    await stack.admin.clearFaults();
+    const retry = await fulfill(stack, body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.data).toMatchObject({ cardNumber: allocated.card_number, pin: null, pinNote: expect.any(String) });
+    expect(retry.data.steps.map((s: { step: string }) => s.step)).toEqual(['ALLOCATED', 'ACTIVATED', 'ISSUED']);
+    await expectOneCardWithValue(row.id, allocated.card_number, '25.00');
+  });
+
+  it('activate answer lost on a physical card: the retry activates again (idempotent) and issues once', async () => {
+    const shipped = await stack.admin.createCard('0.00', { pin: '4321', active: false });
+    const body = physicalLine(shipped.cardNumber, { pin: '4321', amount: '40.00' });
+    const key = randomUUID();
+    await stack.admin.setFaults({ dropRate: 1, methods: ['allocate'] });
+    const lost = await fulfill(stack, body, key);
+    expect(lost.status).toBe(503);
+    expect(lost.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+    expect(await stack.admin.card(shipped.cardNumber)).toMatchObject({ active: true, balance: '0.00' });
+
+    await stack.admin.clearFaults();
+    const retry = await fulfill(stack, body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.data.steps.map((s: { step: string }) => s.step)).toEqual(['ACTIVATED', 'ISSUED']);
+    expect(await stack.admin.card(shipped.cardNumber)).toMatchObject({ active: true, balance: '40.00' });
+    expect(await issuesOn(stack, shipped.cardNumber)).toHaveLength(1);
+  });
+
+  it('issue unavailable (503): the retry issues once', async () => {
+    const body = electronicLine({ amount: '12.34' });
+    const key = randomUUID();
+    await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
+    const failed = await fulfill(stack, body, key);
+    expect(failed.status).toBe(503);
+    const row = await fulfillmentOf(stack, body);
+    const [allocated] = await allocationsFor(stack, row.id);
+    expect(await stack.admin.card(allocated.card_number)).toMatchObject({ active: true, balance: '0.00' });
+
+    await stack.admin.clearFaults();
+    const retry = await fulfill(stack, body, key);
+    expect(retry.status).toBe(201);
+    await expectOneCardWithValue(row.id, allocated.card_number, '12.34');
+  });
+
+  it('issue answer lost (applied, then dropped): the retry looks it up and does not issue again', async () => {
+    const body = electronicLine({ amount: '20.00' });
+    const key = randomUUID();
+    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance'] });
+    const lost = await fulfill(stack, body, key);
+    expect(lost.status).toBe(503);
+    expect(lost.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+    const row = await fulfillmentOf(stack, body);
+    const [allocated] = await allocationsFor(stack, row.id);
+    expect(await stack.admin.card(allocated.card_number)).toMatchObject({ balance: '20.00' });
+
+    await stack.admin.clearFaults();
+    const retry = await fulfill(stack, body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.data.steps[2].providerReference).toBe((await issuesOn(stack, allocated.card_number))[0].transactionId);
+    await expectOneCardWithValue(row.id, allocated.card_number, '20.00');
+    const calls = await stack.db.query(`SELECT outcome FROM payment_adapter.provider_call WHERE fulfillment_id = $1 AND operation = 'ISSUE'`, [row.id]);
+    expect(calls).toEqual([{ outcome: 'APPLIED' }]);
+  });
+
+  it('issue timed out (not applied): retries say UNKNOWN until the grace period, then it is issued once', async () => {
+    const body = electronicLine({ amount: '7.00' });
+    const key = randomUUID();
+    await stack.admin.setFaults({ timeoutRate: 1, hangMs: 1500, methods: ['updateBalance'] });
+    const lost = await fulfill(stack, body, key);
+    expect(lost.status).toBe(503);
+    expect(lost.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+    await stack.admin.clearFaults();
+
+    let retry = await fulfill(stack, body, key);
+    for (let i = 0; retry.status === 503 && i < 40; i++) {
+      expect(retry.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      retry = await fulfill(stack, body, key);
+    }
+    expect(retry.status).toBe(201);
+    const row = await fulfillmentOf(stack, body);
+    await expectOneCardWithValue(row.id, retry.data.cardNumber, '7.00');
+    const outcomes = await stack.db.query<{ outcome: string }>(
+      `SELECT outcome FROM payment_adapter.provider_call WHERE fulfillment_id = $1 AND operation = 'ISSUE' ORDER BY created_at`,
+      [row.id],
+    );
+    expect(outcomes.map((c) => c.outcome)).toEqual(['NOT_APPLIED', 'SUCCEEDED']);
+  });
+
+  it('the recovery sweep resumes an unfinished fulfillment; a later replay is masked and calls nothing', async () => {
+    const body = electronicLine({ amount: '5.00' });
+    const key = randomUUID();
+    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance'] });
+    expect((await fulfill(stack, body, key)).status).toBe(503);
+    await stack.admin.clearFaults();
+    const row = await fulfillmentOf(stack, body);
+
+    const service = stack.adapter.app.get(FulfillmentsService);
+    expect(await service.unfinished(0)).toContain(row.id);
+    const resumed = await service.resume(row.id, 'recovery-sweep');
+    expect(resumed.status).toBe('COMPLETED');
+    expect(await service.unfinished(0)).not.toContain(row.id);
+    const [allocated] = await allocationsFor(stack, row.id);
+    await expectOneCardWithValue(row.id, allocated.card_number, '5.00');
+
+    const replay = await fulfill(stack, body, key);
+    expect(replay.status).toBe(201);
+    expect(replay.data).toMatchObject({ status: 'COMPLETED', cardNumber: `****${allocated.card_number.slice(-4)}`, pin: null });
+    expect(await issuesOn(stack, allocated.card_number)).toHaveLength(1);
+  });
+
+  it('concurrent requests for one line with different keys produce one card and one issue', async () => {
+    const body = electronicLine({ amount: '9.00' });
+    const responses = await Promise.all(Array.from({ length: 6 }, () => fulfill(stack, body)));
+    expect(responses.map((r) => r.status)).toEqual(Array(6).fill(201));
+    expect(new Set(responses.map((r) => r.data.fulfillmentId)).size).toBe(1);
+    const revealed = responses.filter((r) => !r.data.cardNumberMasked);
+    expect(revealed).toHaveLength(1);
+    await expectOneCardWithValue(revealed[0].data.fulfillmentId, revealed[0].data.cardNumber, '9.00');
+  });
+
+  it('keeps the sandbox ledger consistent', async () => {
+    expect(await stack.admin.ledgerCheck()).toEqual({ ok: true, problems: [] });
+  });
+});
