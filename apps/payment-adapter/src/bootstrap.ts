@@ -31,7 +31,6 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
   });
   app.useLogger(app.get(Logger));
   await installHttpPolicies(app);
-  app.enableShutdownHooks();
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   applyHttpResults(app);

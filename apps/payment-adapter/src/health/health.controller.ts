@@ -14,6 +14,21 @@ export class HealthController {
     private readonly provider: ProviderHealthIndicator,
   ) {}
 
+  /** Liveness: the process answers. Orchestrators restart it when this fails. */
+  @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process is up (no dependency is checked)' })
+  live() {
+    return { status: 'ok' };
+  }
+
+  /** Readiness, also at /health: the database answers and the provider accepts an authenticated call. */
+  @Get('ready')
+  @HealthCheck()
+  @ApiOperation({ summary: 'Readiness: database and provider reachable (same as /health)' })
+  ready() {
+    return this.check();
+  }
+
   @Get()
   @HealthCheck()
   @ApiOperation({ summary: 'Ready when the database answers and the stored-value provider accepts an authenticated call' })
