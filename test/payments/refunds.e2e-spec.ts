@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RefundsService } from '../../apps/payment-adapter/src/refunds/refunds.service';
 import { SandboxCard, withKey } from '../harness/clients';
 import { Stack, startStack } from '../harness/stack';
 
@@ -152,6 +153,33 @@ describe('refunds', () => {
     const ledger = await stack.admin.card(card.cardNumber);
     expect(refundsAt(ledger)).toHaveLength(1);
     expect(ledger.balance).toBe('69.00');
+  });
+
+  it('lets the recovery sweep finish a refund whose answer was lost (resolvePending), and the retry replays it', async () => {
+    const { card, orderId, settlementId } = await settled('100.00', '40.00', '40.00');
+    const key = randomUUID();
+    const body = { orderId, settlementId, amount: '6.00', currency: 'USD' };
+    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'], seed: 1 });
+    const first = await refund(body, key);
+    await stack.admin.clearFaults();
+    expect(first.status).toBe(503);
+    const [{ id }] = await stack.db.query<{ id: string }>(`SELECT id FROM payment_adapter.refund WHERE order_id = $1`, [orderId]);
+
+    const sweep = stack.adapter.app.get(RefundsService, { strict: false });
+    const resolved = await sweep.resolvePending(id, 'recovery-sweep');
+    expect(resolved.outcome).toBe('SUCCEEDED');
+    expect(resolved.refund.status).toBe('SUCCEEDED');
+    expect(await sweep.resolvePending(id, 'recovery-sweep')).toMatchObject({ outcome: 'SUCCEEDED' });
+
+    const retry = await refund(body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.data).toMatchObject({ refundId: id, status: 'SUCCEEDED' });
+    expect(refundsAt(await stack.admin.card(card.cardNumber))).toHaveLength(1);
+    const [event] = await stack.db.query<{ actor: string }>(
+      `SELECT actor FROM payment_adapter.payment_event WHERE refund_id = $1 AND type = 'REFUND_ISSUED'`,
+      [id],
+    );
+    expect(event.actor).toBe('recovery-sweep');
   });
 
   it('issues again on retry when the lost attempt is known not to have applied', async () => {
