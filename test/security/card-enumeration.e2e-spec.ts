@@ -67,3 +67,23 @@ describe('card enumeration defences', () => {
     expect((await omsClient(stack.adapter.url, 'csr-key').get(`/v1/authorizations/${randomUUID()}`)).status).toBe(404);
   });
 });
+
+describe('card enumeration defences on balance inquiries', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('enumbal', { RATE_LIMIT_PER_CARD_PER_MINUTE: '100', PIN_MAX_FAILURES: '2', API_KEYS: 'csr:csr-key:read' });
+  });
+  afterAll(() => stack?.stop());
+
+  it('lets a read-only key check a balance, and locks the card after wrong PINs', async () => {
+    const card = await stack.admin.createCard('50.00', { pin: '1234' });
+    const csr = omsClient(stack.adapter.url, 'csr-key');
+    const check = (pin: string) => csr.post('/v1/balance-inquiries', { cardNumber: card.cardNumber, pin, currency: 'USD' });
+    expect((await check('1234')).status).toBe(200);
+    expect((await check('0000')).data.error.code).toBe('INVALID_PIN');
+    expect((await check('0001')).data.error.code).toBe('INVALID_PIN');
+    const locked = await check('1234');
+    expect(locked.status).toBe(429);
+    expect(locked.data.error.code).toBe('CARD_LOCKED');
+  });
+});

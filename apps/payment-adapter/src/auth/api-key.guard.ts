@@ -8,6 +8,10 @@ const PUBLIC = 'auth:public';
 /** Routes anyone may call (health). */
 export const Public = () => SetMetadata(PUBLIC, true);
 
+const READ_ONLY = 'auth:read-only';
+/** A POST that moves no money (a balance inquiry): read-only keys may call it. */
+export const ReadOnlyOperation = () => SetMetadata(READ_ONLY, true);
+
 export interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
   method: string;
@@ -36,7 +40,8 @@ export class ApiKeyGuard implements CanActivate {
     if (!key) {
       throw new DomainError(HttpStatus.UNAUTHORIZED, 'UNAUTHORIZED', 'Send a valid API key as "Authorization: Bearer <key>"');
     }
-    if (key.scope === 'read' && request.method !== 'GET') {
+    const readOnly = request.method === 'GET' || this.reflector.get<boolean>(READ_ONLY, context.getHandler());
+    if (key.scope === 'read' && !readOnly) {
       throw new DomainError(HttpStatus.FORBIDDEN, 'FORBIDDEN', `API key "${key.name}" is read-only`);
     }
     request.apiKey = key;

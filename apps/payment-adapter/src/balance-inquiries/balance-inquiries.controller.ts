@@ -1,4 +1,6 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { ReadOnlyOperation } from '../auth/api-key.guard';
+import { CardEnumerationGuard } from '../security/card-enumeration.guard';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Idempotent } from '../idempotency/idempotency.interceptor';
 import { BalanceInquiriesService } from './balance-inquiries.service';
@@ -12,6 +14,8 @@ export class BalanceInquiriesController {
 
   @Post()
   @HttpCode(200)
+  @ReadOnlyOperation()
+  @UseGuards(CardEnumerationGuard)
   @Idempotent('optional')
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Optional: a balance check moves no money. With a key, a retry replays the first answer' })
   @ApiOperation({
@@ -35,6 +39,7 @@ export class BalanceInquiriesController {
   })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: every bad field named in details.fields' })
   @ApiResponse({ status: 422, description: 'Declined by the provider; code is the reason: CARD_NOT_FOUND, INVALID_PIN, CARD_INACTIVE, CURRENCY_MISMATCH' })
+  @ApiResponse({ status: 429, description: 'RATE_LIMITED (per key / per card, see Retry-After) or CARD_LOCKED after repeated wrong PINs' })
   @ApiResponse({ status: 503, description: 'PROVIDER_UNAVAILABLE: nothing is known about the card right now; ask again' })
   inquire(@Body() body: BalanceInquiryDto) {
     return this.balances.inquire(body);

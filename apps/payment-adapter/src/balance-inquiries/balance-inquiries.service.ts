@@ -3,6 +3,8 @@ import { formatAmount, parseAmount } from '@gcpa/money';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { businessRule, providerFailure, providerUnavailable } from '../common/domain-errors';
+import { CardVault } from '../card-data/card-vault';
+import { PinLockoutService } from '../security/pin-lockout.service';
 import { applyBalance } from './balance-inquiry';
 
 export interface BalanceInquiryRequest {
@@ -26,10 +28,16 @@ export interface BalanceInquiryView {
  */
 @Injectable()
 export class BalanceInquiriesService {
-  constructor(@Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider) {}
+  constructor(
+    @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    private readonly vault: CardVault,
+    private readonly pinLockout: PinLockoutService,
+  ) {}
 
   async inquire(request: BalanceInquiryRequest): Promise<BalanceInquiryView> {
     const requested = request.requestedAmount === undefined ? undefined : parseAmount(request.requestedAmount, request.currency);
+    const cardHash = this.vault.hash(request.cardNumber);
+    await this.pinLockout.assertNotLocked(cardHash);
     let balance;
     try {
       balance = await this.provider.balance({
@@ -38,8 +46,10 @@ export class BalanceInquiriesService {
         currency: request.currency,
       });
     } catch (error) {
+      if (request.pin && error instanceof ProviderDeclinedError && error.reason === 'INVALID_PIN') await this.pinLockout.recordFailure(cardHash);
       throw toBalanceError(error);
     }
+    if (request.pin) await this.pinLockout.recordSuccess(cardHash);
     if (!balance.active) throw businessRule('CARD_INACTIVE', 'The card is not active', { reason: 'CARD_INACTIVE' });
     const answer = applyBalance(balance.available, requested);
     return {
