@@ -9,6 +9,8 @@ import { HealthModule } from './health/health.module';
 import { ObservabilityModule } from './observability/observability.module';
 import { PaymentsModule } from './payments.module';
 import { ProviderModule } from './provider/provider.module';
+import { ScheduleModule } from '@nestjs/schedule';
+import { SettlementJobModule } from './settlement-job/settlement-job.module';
 import { BalanceInquiriesModule } from './balance-inquiries/balance-inquiries.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { OrdersModule } from './orders/orders.module';
@@ -49,6 +51,7 @@ export class AppModule {
         ProviderModule,
         HealthModule,
         PaymentsModule,
+        ScheduleModule.forRoot(), SettlementJobModule,
         BalanceInquiriesModule, RefundsModule, OrdersModule,
         FulfillmentsModule,
       ],

@@ -1,5 +1,6 @@
-import { ToInt } from '@gcpa/config';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { ToBoolean, ToInt } from '@gcpa/config';
+import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
+import { IsCronExpression } from '../settlement-job/is-cron-expression';
 
 export const DEV_API_KEY = 'local-dev-key';
 export const DEV_CARD_DATA_KEY = 'ZGV2LW9ubHktY2FyZC1kYXRhLWtleS0zMi1ieXRlcyE='; // "dev-only-card-data-key-32-bytes!"
@@ -84,6 +85,54 @@ export class AdapterConfig {
   /** A request not answered within this is cut off (the provider timeout stays shorter). */
   @ToInt() @Min(1000) @Max(600000) @IsInt()
   REQUEST_TIMEOUT_MS: number = 30000;
+
+  // Batch settlement job and recovery sweep (rule 3, rule 5): docs/settlement-job.md
+  /** false: no scheduled runs in this instance (POST /v1/settlement-runs still runs the job). */
+  @ToBoolean() @IsBoolean()
+  SETTLEMENT_JOB_ENABLED: boolean = true;
+
+  /** When the job runs; 6 fields = with seconds. Default: every minute. */
+  @IsCronExpression()
+  SETTLEMENT_CRON: string = '0 * * * * *';
+
+  /** Authorization chains settled at the same time by one instance. */
+  @ToInt() @Min(1) @Max(256) @IsInt()
+  SETTLEMENT_CONCURRENCY: number = 8;
+
+  /** Settlements claimed per batch; a run claims batch after batch until nothing is due. */
+  @ToInt() @Min(1) @Max(10000) @IsInt()
+  SETTLEMENT_BATCH_SIZE: number = 200;
+
+  /** Tries while the provider is unavailable before a settlement is FAILED (PROVIDER_UNAVAILABLE). */
+  @ToInt() @Min(1) @Max(100) @IsInt()
+  SETTLEMENT_MAX_ATTEMPTS: number = 5;
+
+  /** How long a claim is held; a crashed instance's claims return to the pool after it. */
+  @ToInt() @Min(1) @Max(3600) @IsInt()
+  SETTLEMENT_LEASE_SECONDS: number = 120;
+
+  /** Retry backoff: the first retry's ceiling, doubled each attempt (with jitter), capped at the max. */
+  @ToInt() @Min(1) @Max(3600000) @IsInt()
+  SETTLEMENT_RETRY_BASE_MS: number = 2000;
+
+  @ToInt() @Min(1) @Max(86400000) @IsInt()
+  SETTLEMENT_RETRY_MAX_MS: number = 300000;
+
+  /** false: no scheduled recovery sweeps in this instance (POST /v1/recovery-runs still runs one). */
+  @ToBoolean() @IsBoolean()
+  RECOVERY_ENABLED: boolean = true;
+
+  /** When the sweep of unknown provider outcomes runs. Default: every 30 seconds. */
+  @IsCronExpression()
+  RECOVERY_CRON: string = '*/30 * * * * *';
+
+  /** Look-ups of one unknown call before it is left UNKNOWN for an operator (GET /v1/transactions?outcome=UNKNOWN). */
+  @ToInt() @Min(1) @Max(1000) @IsInt()
+  RECOVERY_MAX_ATTEMPTS: number = 10;
+
+  /** Provider calls checked per batch of a sweep. */
+  @ToInt() @Min(1) @Max(10000) @IsInt()
+  RECOVERY_BATCH_SIZE: number = 100;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';

@@ -1,5 +1,5 @@
 import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderDeclinedError, RedeemResult } from '@gcpa/gift-card-provider';
-import { Money, parseAmount } from '@gcpa/money';
+import { formatAmount, Money, parseAmount } from '@gcpa/money';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, In } from 'typeorm';
@@ -64,7 +64,7 @@ export class SettlementsService {
     if (!open) throw businessRule('AUTHORIZATION_CLOSED', `Authorization ${named.id} has no open hold left to settle from`);
     if (amount.minor > open.heldMinor) {
       throw businessRule('AMOUNT_EXCEEDS_HELD', `Amount ${request.amount} exceeds the held amount`, {
-        heldAmount: open.heldMinor.toString(),
+        heldAmount: formatAmount({ minor: open.heldMinor, currency: open.currency }),
       });
     }
     const settlement = this.dataSource.getRepository(Settlement).create({
@@ -115,7 +115,11 @@ export class SettlementsService {
       if (settlement.status === 'SETTLED' || settlement.status === 'FAILED') return { kind: settlement.status, settlement };
       if (!resolved) return { kind: 'RETRY', settlement, unknown: true, message: 'An earlier provider call on this authorization is still unresolved' };
 
-      const link = await this.openLink(settlement.rootAuthorizationId);
+      let link = await this.openLink(settlement.rootAuthorizationId);
+      if (!link && (await this.placeUnplacedAdvancedHold(settlement.rootAuthorizationId, actor)) === 'RETRY') {
+        return { kind: 'RETRY', settlement, unknown: false, message: 'The advanced hold for this settlement could not be placed yet' };
+      }
+      link ??= await this.openLink(settlement.rootAuthorizationId);
       if (!link) return this.fail(settlement, 'AUTHORIZATION_CLOSED', actor);
       if (settlement.amountMinor > link.heldMinor) return this.fail(settlement, 'AMOUNT_EXCEEDS_HELD', actor);
 
@@ -252,7 +256,8 @@ export class SettlementsService {
       if (!resolution.applied) {
         if (call.operation === 'REDEEM_FROM_HOLD' && call.settlementId) await this.requeue(call.settlementId, actor);
         if (call.operation === 'HOLD' && link.state === 'PENDING') {
-          await this.holds.transition(link, 'HOLD_DECLINED', { decision: 'DECLINED', declineReason: 'NOT_PROCESSED' }, actor, { providerCallId: call.id });
+          // Not processed is not a decline (the contract): FAILED, so a retry (or the next settlement) places it again.
+          await this.holds.transition(link, 'HOLD_NOT_PROCESSED', {}, actor, { providerCallId: call.id });
         }
         continue;
       }
@@ -268,7 +273,41 @@ export class SettlementsService {
         await this.holds.transition(link, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: call.id });
       }
     }
+    await this.completeAnsweredRedeems(links, actor);
     return allKnown;
+  }
+
+  /**
+   * A redeem the provider answered whose settlement was never recorded (the process died between the answer
+   * and its commit): record it now from the answer, instead of redeeming again from a hold that is gone.
+   */
+  private async completeAnsweredRedeems(links: Authorization[], actor: string): Promise<void> {
+    const open = links.filter((l) => l.state === 'OPEN').map((l) => l.id);
+    if (open.length === 0) return;
+    const answered = await this.dataSource.getRepository(ProviderCall).find({
+      where: { authorizationId: In(open), operation: 'REDEEM_FROM_HOLD', outcome: 'SUCCEEDED' },
+    });
+    for (const call of answered) {
+      const link = links.find((l) => l.id === call.authorizationId)!;
+      if (!call.settlementId || call.resultMinor === null || link.state !== 'OPEN') continue;
+      const settlement = await this.dataSource.getRepository(Settlement).findOneByOrFail({ id: call.settlementId });
+      if (settlement.status === 'PROCESSING') await this.afterRedeem(settlement, link, call.resultMinor, actor, call);
+    }
+  }
+
+  /**
+   * The chain's last link is an advanced hold that was never placed: the provider was unavailable (FAILED,
+   * not processed), or the process died before asking (PENDING without any call). The remainder was released
+   * at the provider by the redeem, so place it again before the chain serves its next settlement; what the
+   * card still has is held (partial approval), as for any advanced hold.
+   */
+  private async placeUnplacedAdvancedHold(rootId: string, actor: string): Promise<'PLACED' | 'RETRY' | 'NONE'> {
+    const [last] = await this.dataSource.getRepository(Authorization).find({ where: { rootId }, order: { createdAt: 'DESC' }, take: 1 });
+    if (!last || last.previousId === null || (last.state !== 'FAILED' && last.state !== 'PENDING')) return 'NONE';
+    if (last.state === 'PENDING' && (await this.dataSource.getRepository(ProviderCall).countBy({ authorizationId: last.id })) > 0) return 'NONE';
+    if (last.state === 'FAILED') await this.holds.transition(last, 'HOLD_RETRIED', {}, actor);
+    const outcome = await this.holds.place(last, undefined, actor, true);
+    return outcome === 'APPROVED' ? 'PLACED' : outcome === 'DECLINED' ? 'NONE' : 'RETRY';
   }
 
   async openLink(rootId: string): Promise<Authorization | null> {
@@ -302,7 +341,8 @@ export class SettlementsService {
     const from = settlement.status;
     const status = nextSettlementStatus(from, event);
     Object.assign(settlement, changes, { status, updatedAt: new Date() });
-    if (status !== 'OPEN') Object.assign(settlement, { leaseOwner: null, leaseUntil: null });
+    // The batch job's lease covers a claimed settlement until it is done (PROCESSING included).
+    if (status === 'SETTLED' || status === 'FAILED') Object.assign(settlement, { leaseOwner: null, leaseUntil: null });
     const work = async (m: EntityManager) => {
       const { id, createdAt, ...columns } = settlement;
       await m.getRepository(Settlement).update(id, columns);
