@@ -1,0 +1,99 @@
+/** The soak's knobs, all from SOAK_* environment variables (docs/soak.md lists them). */
+export interface FaultRates {
+  errorRate: number;
+  rateLimitRate: number;
+  timeoutRate: number;
+  dropRate: number;
+  resetRate: number;
+}
+
+export interface SoakSettings {
+  orders: number;
+  concurrency: number;
+  cards: number;
+  kills: number;
+  seed: number;
+  faults: FaultRates;
+  /** Base latency of every provider call, plus a uniform 0..jitter. */
+  latencyMs: number;
+  jitterMs: number;
+  /** Every `spikeEveryMs`, for `spikeMs`, calls take `spikeLatencyMs` + 0..`spikeJitterMs` (some longer than the adapter's timeout). */
+  spikeEveryMs: number;
+  spikeMs: number;
+  spikeLatencyMs: number;
+  spikeJitterMs: number;
+  /** The adapter's provider timeout, and the sandbox's hang just above it. */
+  clutchTimeoutMs: number;
+  graceMs: number;
+  /** Share of requests an OMS sends twice at once (same key, same body). */
+  duplicateRate: number;
+  /** A client gives up on one request after this many attempts or this long. */
+  maxAttempts: number;
+  requestDeadlineMs: number;
+  /** How long the end of the run may take to settle the batch backlog and resolve unknown outcomes. */
+  drainMs: number;
+  reportFile: string | undefined;
+}
+
+function number(name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) throw new Error(`${name}=${raw}: must be a number from ${min} to ${max}`);
+  return value;
+}
+
+export function soakSettings(): SoakSettings {
+  const orders = Math.floor(number('SOAK_ORDERS', 10000, 1));
+  const rate = (name: string) => number(name, 0.02, 0, 1);
+  const faults: FaultRates = {
+    errorRate: rate('SOAK_FAULT_ERROR_RATE'),
+    rateLimitRate: number('SOAK_FAULT_RATE_LIMIT_RATE', 0.01, 0, 1),
+    timeoutRate: rate('SOAK_FAULT_TIMEOUT_RATE'),
+    dropRate: rate('SOAK_FAULT_DROP_RATE'),
+    resetRate: rate('SOAK_FAULT_RESET_RATE'),
+  };
+  const total = Object.values(faults).reduce((a, b) => a + b, 0);
+  if (total > 1) throw new Error(`the SOAK_FAULT_* rates add up to ${total}; at most 1`);
+  return {
+    orders,
+    concurrency: Math.floor(number('SOAK_CONCURRENCY', 16, 1, 512)),
+    cards: Math.floor(number('SOAK_CARDS', Math.max(20, Math.ceil(orders / 8)), 1)),
+    kills: Math.floor(number('SOAK_KILLS', 3, 0, 100)),
+    seed: Math.floor(number('SOAK_SEED', Math.floor(Math.random() * 2 ** 32), 0, 2 ** 32 - 1)),
+    faults,
+    latencyMs: number('SOAK_FAULT_LATENCY_MS', 0),
+    jitterMs: number('SOAK_FAULT_JITTER_MS', 20),
+    spikeEveryMs: number('SOAK_SPIKE_EVERY_MS', 20000, 1000),
+    spikeMs: number('SOAK_SPIKE_MS', 3000),
+    spikeLatencyMs: number('SOAK_SPIKE_LATENCY_MS', 300),
+    spikeJitterMs: number('SOAK_SPIKE_JITTER_MS', 1200),
+    clutchTimeoutMs: number('SOAK_CLUTCH_TIMEOUT_MS', 1000, 100),
+    graceMs: number('SOAK_GRACE_MS', 2000, 1000),
+    duplicateRate: number('SOAK_DUPLICATE_RATE', 0.05, 0, 1),
+    maxAttempts: Math.floor(number('SOAK_MAX_ATTEMPTS', 40, 1)),
+    requestDeadlineMs: number('SOAK_REQUEST_DEADLINE_MS', 240000, 1000),
+    drainMs: number('SOAK_DRAIN_MS', 240000, 1000),
+    reportFile: process.env.SOAK_REPORT_FILE || undefined,
+  };
+}
+
+/** mulberry32: the soak's own dice (orders, kill moments), reproducible from SOAK_SEED. */
+export function seededRandom(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    chance: (p: number) => next() < p,
+    int: (min: number, max: number) => min + Math.floor(next() * (max - min + 1)),
+    pick: <T>(items: readonly T[]) => items[Math.floor(next() * items.length)],
+  };
+}
+
+export type Dice = ReturnType<typeof seededRandom>;
