@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -93,4 +93,56 @@ export function memoryOf(pid: number): { rssMb: number; hwmMb: number } | null {
   } catch {
     return null;
   }
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat; NaN when unreadable. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime (fields 14 and 15)
+  } catch {
+    return NaN;
+  }
+}
+
+/** CPU seconds of every `postgres` process on the machine (the server and all its backends, whoever uses them). */
+export function postgresCpuSeconds(): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** CPU seconds spent by the adapter, the sandbox, PostgreSQL and the bench itself while `work` runs. */
+export async function cpuDuring<T>(pids: { adapter: number; sandbox: number }, work: () => Promise<T>) {
+  const sample = () => ({
+    adapter: cpuSecondsOf(pids.adapter),
+    sandbox: cpuSecondsOf(pids.sandbox),
+    postgres: postgresCpuSeconds(),
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
+  const before = sample();
+  const value = await work();
+  const after = sample();
+  return {
+    value,
+    cpuSeconds: {
+      adapter: after.adapter - before.adapter,
+      sandbox: after.sandbox - before.sandbox,
+      postgres: after.postgres - before.postgres,
+      bench: after.bench - before.bench,
+    },
+  };
 }
