@@ -11,6 +11,7 @@ import { PaymentsModule } from './payments.module';
 import { ProviderModule } from './provider/provider.module';
 import { ScheduleModule } from '@nestjs/schedule';
 import { SettlementJobModule } from './settlement-job/settlement-job.module';
+import { RecoveryModule } from './recovery/recovery.module';
 import { BalanceInquiriesModule } from './balance-inquiries/balance-inquiries.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { OrdersModule } from './orders/orders.module';
@@ -51,7 +52,7 @@ export class AppModule {
         ProviderModule,
         HealthModule,
         PaymentsModule,
-        ScheduleModule.forRoot(), SettlementJobModule,
+        ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule,
         BalanceInquiriesModule, RefundsModule, OrdersModule,
         FulfillmentsModule,
       ],

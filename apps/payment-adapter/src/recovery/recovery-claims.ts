@@ -1,0 +1,99 @@
+import { returnedRows } from '@gcpa/database';
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { backoffCeilingMs } from '../settlement-job/backoff';
+
+export interface DueCall {
+  id: string;
+  authorizationId: string | null;
+  refundId: string | null;
+  rootAuthorizationId: string | null;
+  checkAttempts: number;
+}
+
+/** How long a sweep holds the calls it claimed (pushed-out `next_check_at`); a crashed sweep's come back after it. */
+const CLAIM_SECONDS = 60;
+/** Backoff between checks of one call: 5 s, doubled per attempt, at most 5 min (as ProviderCallsService.resolve). */
+export const CHECK_BACKOFF = { baseMs: 5000, maxMs: 300_000 };
+
+/**
+ * The sweep's queue is `provider_call` itself: calls still PENDING or UNKNOWN whose `next_check_at` has
+ * passed (a PENDING one that old was interrupted: a crash between the call and its commit). A claim pushes
+ * `next_check_at` out, under `FOR UPDATE SKIP LOCKED`, so concurrent sweeps split the work.
+ */
+@Injectable()
+export class RecoveryClaims {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async claim(limit: number): Promise<DueCall[]> {
+    const rows = returnedRows<{ id: string; authorization_id: string | null; refund_id: string | null; root_id: string | null; check_attempts: number }>(
+      await this.dataSource.query(
+        `WITH due AS (
+           SELECT pc.id FROM provider_call pc
+            WHERE pc.outcome IN ('PENDING', 'UNKNOWN') AND pc.next_check_at <= now()
+              AND (pc.authorization_id IS NOT NULL OR pc.refund_id IS NOT NULL)
+              AND NOT EXISTS (
+                SELECT 1 FROM authorization_hold a JOIN authorization_hold r ON r.id = a.root_id
+                 WHERE a.id = pc.authorization_id AND r.lock_until >= now())
+            ORDER BY pc.next_check_at
+            LIMIT $1
+            FOR UPDATE OF pc SKIP LOCKED)
+         UPDATE provider_call p SET next_check_at = now() + make_interval(secs => $2)
+           FROM due WHERE p.id = due.id
+         RETURNING p.id, p.authorization_id, p.refund_id, p.check_attempts,
+                   (SELECT a.root_id FROM authorization_hold a WHERE a.id = p.authorization_id) AS root_id`,
+        [limit, CLAIM_SECONDS],
+      ),
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      authorizationId: r.authorization_id,
+      refundId: r.refund_id,
+      rootAuthorizationId: r.root_id,
+      checkAttempts: Number(r.check_attempts),
+    }));
+  }
+
+  async current(ids: string[]): Promise<Map<string, { outcome: string; checkAttempts: number }>> {
+    const rows = await this.dataSource.query(`SELECT id, outcome, check_attempts FROM provider_call WHERE id = ANY($1)`, [ids]);
+    return new Map(rows.map((r: { id: string; outcome: string; check_attempts: number }) => [r.id, { outcome: r.outcome, checkAttempts: Number(r.check_attempts) }]));
+  }
+
+  /** Checked again later: `attempts` counted so far, the next check after the backoff. */
+  async checkLater(id: string, attempts: number, delayMs = backoffCeilingMs(attempts, CHECK_BACKOFF)): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE provider_call SET check_attempts = $2, next_check_at = now() + make_interval(secs => $3::double precision / 1000)
+        WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN')`,
+      [id, attempts, delayMs],
+    );
+  }
+
+  /** No more automatic checks: UNKNOWN with no next check, listed for an operator. */
+  async giveUp(id: string, attempts: number): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE provider_call SET outcome = 'UNKNOWN', check_attempts = $2::int, next_check_at = NULL,
+              provider_message = coalesce(provider_message || '; ', '') || 'unresolved after ' || $2::int::text || ' checks'
+        WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN')`,
+      [id, attempts],
+    );
+  }
+
+  /** An operator's request to check a given-up call again from scratch. False when it is not given up. */
+  async rearm(id: string): Promise<boolean> {
+    const rows = returnedRows(
+      await this.dataSource.query(
+        `UPDATE provider_call SET check_attempts = 0, next_check_at = now()
+          WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND next_check_at IS NULL RETURNING id`,
+        [id],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  async unresolvedCount(): Promise<number> {
+    const [row] = await this.dataSource.query(
+      `SELECT count(*)::int AS n FROM provider_call WHERE outcome IN ('PENDING', 'UNKNOWN') AND next_check_at IS NULL`,
+    );
+    return Number(row.n);
+  }
+}

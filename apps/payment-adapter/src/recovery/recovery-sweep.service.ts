@@ -1,0 +1,134 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { DomainError } from '../common/domain-errors';
+import { ChainLock } from '../authorizations/chain-lock';
+import { RefundsService } from '../refunds/refunds.service';
+import { SettlementsService } from '../settlements/settlements.service';
+import { DueCall, RecoveryClaims } from './recovery-claims';
+import { RecoveryMetrics, RecoveryRunReport } from './recovery.metrics';
+import { RecoverySettings } from './recovery.settings';
+
+export const RECOVERY_ACTOR = 'recovery-sweep';
+
+/** A chain or refund busy with another operation right now: look again shortly, without counting a check. */
+const BUSY_DELAY_MS = 5000;
+
+/**
+ * Rule 5, Kill Bill's Janitor: provider calls whose answer was lost (UNKNOWN) or never recorded (PENDING past
+ * its deadline: the process died between the call and its commit) are looked up at the provider by our
+ * reference and completed or undone, by the same code the next request on them would run:
+ * - authorization calls: `SettlementsService.resolveChain` under the chain lock (a hold nobody was told about
+ *   is released, a lost advanced hold adopted, a redeem that happened recorded as settled, one that did not
+ *   re-queued);
+ * - refund calls: `RefundsService.resolvePending`.
+ * What stays unknown is checked again with backoff, and after RECOVERY_MAX_ATTEMPTS left UNKNOWN for an operator.
+ */
+@Injectable()
+export class RecoverySweep {
+  private readonly logger = new Logger('RecoverySweep');
+  private scheduledRun: Promise<RecoveryRunReport> | null = null;
+
+  constructor(
+    private readonly claims: RecoveryClaims,
+    private readonly settlements: SettlementsService,
+    private readonly refunds: RefundsService,
+    private readonly lock: ChainLock,
+    private readonly settings: RecoverySettings,
+    readonly metrics: RecoveryMetrics,
+  ) {}
+
+  async tick(): Promise<void> {
+    if (this.scheduledRun) return;
+    this.scheduledRun = this.run();
+    try {
+      await this.scheduledRun;
+    } catch (error) {
+      this.logger.error(`recovery sweep failed: ${(error as Error).message}`);
+    } finally {
+      this.scheduledRun = null;
+    }
+  }
+
+  async run(): Promise<RecoveryRunReport> {
+    const started = Date.now();
+    const report: RecoveryRunReport = { checked: 0, resolved: 0, retried: 0, gaveUp: 0, unresolved: 0, durationMs: 0 };
+    try {
+      for (;;) {
+        const batch = await this.claims.claim(this.settings.batchSize);
+        if (batch.length === 0) break;
+        report.checked += batch.length;
+        const busy = new Set<string>();
+        for (const [rootId, calls] of groupBy(batch.filter((c) => c.rootAuthorizationId), (c) => c.rootAuthorizationId!)) {
+          if (!(await this.resolveChain(rootId))) calls.forEach((c) => busy.add(c.id));
+        }
+        for (const call of batch.filter((c) => !c.rootAuthorizationId && c.refundId)) {
+          if (!(await this.resolveRefund(call.refundId!))) busy.add(call.id);
+        }
+        await this.settle(batch, busy, report);
+      }
+      report.unresolved = await this.claims.unresolvedCount();
+    } catch (error) {
+      this.metrics.runErrors += 1;
+      throw error;
+    }
+    report.durationMs = Date.now() - started;
+    this.metrics.record(report);
+    this.logger.log(
+      `recovery sweep: checked=${report.checked} resolved=${report.resolved} retried=${report.retried} gaveUp=${report.gaveUp} unresolved=${report.unresolved} durationMs=${report.durationMs}`,
+    );
+    return report;
+  }
+
+  /** False when the chain was busy (its own operation will resolve it, or the next sweep). */
+  private async resolveChain(rootId: string): Promise<boolean> {
+    try {
+      await this.lock.run(rootId, () => this.settlements.resolveChain(rootId, RECOVERY_ACTOR));
+      return true;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'AUTHORIZATION_BUSY') return false;
+      this.logger.warn(`authorization chain ${rootId} could not be resolved: ${(error as Error).message}`);
+      return true; // counted as a check: a persistent error ends with the call listed for an operator
+    }
+  }
+
+  private async resolveRefund(refundId: string): Promise<boolean> {
+    try {
+      await this.refunds.resolvePending(refundId, RECOVERY_ACTOR);
+      return true;
+    } catch (error) {
+      this.logger.warn(`refund ${refundId} could not be resolved: ${(error as Error).message}`);
+      return true;
+    }
+  }
+
+  /** Counts each claimed call, and backs off (or gives up on) those still unknown. */
+  private async settle(batch: DueCall[], busy: Set<string>, report: RecoveryRunReport): Promise<void> {
+    const now = await this.claims.current(batch.map((c) => c.id));
+    for (const call of batch) {
+      const state = now.get(call.id);
+      if (!state || (state.outcome !== 'PENDING' && state.outcome !== 'UNKNOWN')) {
+        report.resolved += 1;
+        continue;
+      }
+      if (busy.has(call.id)) {
+        await this.claims.checkLater(call.id, state.checkAttempts, BUSY_DELAY_MS);
+        report.retried += 1;
+        continue;
+      }
+      // A failed look-up already counted itself (ProviderCallsService.resolve); anything else counts here.
+      const attempts = state.checkAttempts > call.checkAttempts ? state.checkAttempts : state.checkAttempts + 1;
+      if (attempts >= this.settings.maxAttempts) {
+        await this.claims.giveUp(call.id, attempts);
+        report.gaveUp += 1;
+      } else {
+        await this.claims.checkLater(call.id, attempts);
+        report.retried += 1;
+      }
+    }
+  }
+}
+
+function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) groups.set(key(item), [...(groups.get(key(item)) ?? []), item]);
+  return groups;
+}
