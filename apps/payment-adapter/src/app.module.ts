@@ -12,6 +12,7 @@ import { ProviderModule } from './provider/provider.module';
 import { ScheduleModule } from '@nestjs/schedule';
 import { SettlementJobModule } from './settlement-job/settlement-job.module';
 import { RecoveryModule } from './recovery/recovery.module';
+import { SecurityModule } from './security/security.module';
 import { BalanceInquiriesModule } from './balance-inquiries/balance-inquiries.module';
 import { RefundsModule } from './refunds/refunds.module';
 import { OrdersModule } from './orders/orders.module';
@@ -50,6 +51,7 @@ export class AppModule {
         }),
         ObservabilityModule,
         ProviderModule,
+        SecurityModule,
         HealthModule,
         PaymentsModule,
         ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule,

@@ -86,6 +86,21 @@ export class AdapterConfig {
   @ToInt() @Min(1000) @Max(600000) @IsInt()
   REQUEST_TIMEOUT_MS: number = 30000;
 
+  /** Balance inquiries and holds per API key per minute (card enumeration defence). */
+  @ToInt() @Min(1) @Max(1000000) @IsInt()
+  RATE_LIMIT_PER_KEY_PER_MINUTE: number = 6000;
+
+  /** Balance inquiries and holds per card number per minute. */
+  @ToInt() @Min(1) @Max(100000) @IsInt()
+  RATE_LIMIT_PER_CARD_PER_MINUTE: number = 30;
+
+  /** Wrong PINs on one card (within 15 minutes) before it is locked. */
+  @ToInt() @Min(1) @Max(100) @IsInt()
+  PIN_MAX_FAILURES: number = 5;
+
+  @ToInt() @Min(1) @Max(86400) @IsInt()
+  PIN_LOCKOUT_SECONDS: number = 900;
+
   // Batch settlement job and recovery sweep (rule 3, rule 5): docs/settlement-job.md
   /** false: no scheduled runs in this instance (POST /v1/settlement-runs still runs the job). */
   @ToBoolean() @IsBoolean()
