@@ -4,6 +4,7 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { AuthorizationsController } from './authorizations/authorizations.controller';
 import { AuthorizationsService } from './authorizations/authorizations.service';
 import { ChainLock } from './authorizations/chain-lock';
+import { RowLease } from './common/row-lease';
 import { HoldsService } from './authorizations/holds.service';
 import { CardVault } from './card-data/card-vault';
 import { AdapterConfig } from './config/adapter.config';
@@ -26,11 +27,12 @@ import { SettlementsService } from './settlements/settlements.service';
     IdempotencyStore,
     HistoryService,
     ProviderCallsService,
+    RowLease,
     ChainLock,
     HoldsService,
     SettlementsService,
     AuthorizationsService,
   ],
-  exports: [SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock],
+  exports: [SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease],
 })
 export class PaymentsModule {}

@@ -1,10 +1,10 @@
-import { returnedRows } from '@gcpa/database';
 import { GIFT_CARD_PROVIDER, GiftCardProvider, maskSensitiveText, ProviderDeclinedError, ProviderError } from '@gcpa/gift-card-provider';
 import { parseAmount } from '@gcpa/money';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault, ProtectedCard } from '../card-data/card-vault';
+import { RowLease } from '../common/row-lease';
 import { businessRule, DomainError, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { HistoryService } from '../history/history.service';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
@@ -36,8 +36,6 @@ export interface FulfillmentResult {
   revealed: Revealed;
 }
 
-const LEASE_SECONDS = 60;
-const WAIT_MS = 30000;
 
 type StepEvent = 'ALLOCATED' | 'ACTIVATED' | 'ISSUED';
 
@@ -57,6 +55,7 @@ export class FulfillmentsService {
     private readonly history: HistoryService,
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
     @Inject(FULFILLMENT_CARD_SET_ID) private readonly defaultCardSetId: string,
+    private readonly lease: RowLease,
   ) {}
 
   /**
@@ -394,32 +393,9 @@ export class FulfillmentsService {
     });
   }
 
-  /**
-   * One process at a time runs a fulfillment's steps: a lease on its row (like ChainLock), so each step's
-   * intent commits before its call and a crashed holder's lease simply runs out.
-   */
-  private async withLease<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const owner = randomUUID();
-    const deadline = Date.now() + WAIT_MS;
-    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
-      const taken = returnedRows(
-        await this.dataSource.query(
-          `UPDATE gift_card_fulfillment SET lock_owner = $2, lock_until = now() + make_interval(secs => $3)
-            WHERE id = $1 AND (lock_until IS NULL OR lock_until < now()) RETURNING id`,
-          [id, owner, LEASE_SECONDS],
-        ),
-      );
-      if (taken.length > 0) break;
-      if (Date.now() > deadline) {
-        throw new DomainError(HttpStatus.CONFLICT, 'FULFILLMENT_BUSY', 'Another request is still working on this fulfillment; retry later');
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
-    }
-    try {
-      return await work();
-    } finally {
-      await this.dataSource.query(`UPDATE gift_card_fulfillment SET lock_owner = NULL, lock_until = NULL WHERE id = $1 AND lock_owner = $2`, [id, owner]);
-    }
+  /** One process at a time runs a fulfillment's steps, so each step's intent commits before its call. */
+  private withLease<T>(id: string, work: () => Promise<T>): Promise<T> {
+    return this.lease.run('gift_card_fulfillment', id, 'FULFILLMENT_BUSY', work);
   }
 }
 

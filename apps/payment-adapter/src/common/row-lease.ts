@@ -1,0 +1,51 @@
+import { returnedRows } from '@gcpa/database';
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { DomainError } from './domain-errors';
+
+/** Tables whose rows carry `lock_owner` / `lock_until` lease columns. */
+export type LeasedTable = 'authorization_hold' | 'refund' | 'gift_card_fulfillment';
+
+const LEASE_SECONDS = 60;
+
+/**
+ * One worker at a time per row (a request, its retry, a takeover, the batch job, the recovery sweep): a
+ * lease on the row taken with a conditional UPDATE. Unlike `SELECT ... FOR UPDATE` held across provider
+ * calls, it lets each step commit its intent first, works on the embedded database's single connection,
+ * and expires if its holder crashes.
+ */
+@Injectable()
+export class RowLease {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Waits up to `waitMs` for the lease (0: one try). Undefined when someone else kept it. */
+  async tryRun<T>(table: LeasedTable, id: string, waitMs: number, work: () => Promise<T>): Promise<{ value: T } | undefined> {
+    const owner = randomUUID();
+    const deadline = Date.now() + waitMs;
+    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+      const taken = returnedRows(
+        await this.dataSource.query(
+          `UPDATE ${table} SET lock_owner = $2, lock_until = now() + make_interval(secs => $3)
+            WHERE id = $1 AND (lock_until IS NULL OR lock_until < now()) RETURNING id`,
+          [id, owner, LEASE_SECONDS],
+        ),
+      );
+      if (taken.length > 0) break;
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
+    }
+    try {
+      return { value: await work() };
+    } finally {
+      await this.dataSource.query(`UPDATE ${table} SET lock_owner = NULL, lock_until = NULL WHERE id = $1 AND lock_owner = $2`, [id, owner]);
+    }
+  }
+
+  /** Waits up to 30 s for the lease, then answers 409 `busyCode` (the client retries with its key). */
+  async run<T>(table: LeasedTable, id: string, busyCode: string, work: () => Promise<T>): Promise<T> {
+    const done = await this.tryRun(table, id, 30000, work);
+    if (!done) throw new DomainError(HttpStatus.CONFLICT, busyCode, 'Another operation on this resource is still running; retry later');
+    return done.value;
+  }
+}
