@@ -2,12 +2,13 @@ import { loadConfig } from '@gcpa/config';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { installHttpPolicies } from './observability/http';
 import { requestId } from './observability/logging';
 import { AdapterConfig } from './config/adapter.config';
-import { ErrorFilter } from './common/error.filter';
+import { ErrorFilter, toErrorResponse } from './common/error.filter';
 import { applyHttpResults } from './common/http-result';
 import { validationPipe } from './common/validation';
 import { setupDocs } from './docs';
@@ -25,6 +26,11 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
       bodyLimit: config.BODY_LIMIT_BYTES,
       requestTimeout: config.REQUEST_TIMEOUT_MS,
       genReqId: (request: unknown) => requestId(request as never),
+      // The router's own refusals (a malformed URL, a path parameter above its length limit) in the contract's error shape.
+      frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {
+        const { status, body } = toErrorResponse(error);
+        void reply.status(status).send(body);
+      },
     }), {
     bufferLogs: true,
     abortOnError: false,
