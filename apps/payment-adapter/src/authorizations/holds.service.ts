@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { HistoryService } from '../history/history.service';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { Authorization } from './authorization.entity';
 import { AuthorizationEvent, decisionFor, nextAuthorizationState } from './authorization-state';
@@ -97,7 +98,7 @@ export class HoldsService {
           await this.approve(authorization, holdId, resolution.transaction.amount.minor, actor, call.id);
           return 'APPROVED';
         }
-        await this.release(authorization, holdId, actor);
+        await this.releaseOrRetryLater(authorization, holdId, actor, call);
       }
       if (resolution.applied === 'unknown' && adoptLostHold) return 'UNKNOWN';
     }
@@ -151,6 +152,12 @@ export class HoldsService {
       return { released: false, callId: result.call.id, unknown: resolution.applied === 'unknown' };
     }
     return { released: false, callId: result.call.id, unknown: false };
+  }
+
+  /** Releases a hold nobody was told about; if that fails now, the hold call goes back to the recovery sweep. */
+  async releaseOrRetryLater(authorization: Authorization, holdId: string, actor: string, holdCall: ProviderCall): Promise<void> {
+    const { released } = await this.release(authorization, holdId, actor);
+    if (!released) await this.calls.reopen(holdCall);
   }
 
   intentFor(authorization: Authorization, operation: 'HOLD' | 'RELEASE_HOLD' | 'REDEEM_FROM_HOLD') {

@@ -165,6 +165,18 @@ export class ProviderCallsService {
     return { applied: 'unknown' };
   }
 
+  /**
+   * Puts a resolved call back in the sweep's queue: its effect was found but could not be undone yet
+   * (a lost hold whose release failed), so the next check tries again.
+   */
+  async reopen(call: ProviderCall): Promise<void> {
+    call.outcome = 'UNKNOWN';
+    await this.dataSource.getRepository(ProviderCall).update(call.id, {
+      outcome: 'UNKNOWN',
+      nextCheckAt: new Date(Date.now() + this.settleDelayMs),
+    });
+  }
+
   private async settleOutcome(call: ProviderCall, outcome: 'APPLIED' | 'NOT_APPLIED', transactionId: string | null, resultMinor: bigint | null) {
     call.outcome = outcome;
     call.providerTransactionId = transactionId;

@@ -268,7 +268,7 @@ export class SettlementsService {
       } else if (call.operation === 'HOLD' && link.state === 'PENDING') {
         await this.holds.approve(link, transaction.transactionId, transaction.amount.minor, actor, call.id);
       } else if (call.operation === 'HOLD' && link.providerHoldId !== transaction.transactionId) {
-        await this.holds.release(link, transaction.transactionId, actor);
+        await this.holds.releaseOrRetryLater(link, transaction.transactionId, actor, call);
       } else if (call.operation === 'RELEASE_HOLD' && link.state === 'OPEN' && call.providerHoldId === link.providerHoldId) {
         await this.holds.transition(link, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: call.id });
       }
