@@ -7,6 +7,7 @@ export interface DueCall {
   id: string;
   authorizationId: string | null;
   refundId: string | null;
+  fulfillmentId: string | null;
   rootAuthorizationId: string | null;
   checkAttempts: number;
 }
@@ -26,12 +27,12 @@ export class RecoveryClaims {
   constructor(private readonly dataSource: DataSource) {}
 
   async claim(limit: number): Promise<DueCall[]> {
-    const rows = returnedRows<{ id: string; authorization_id: string | null; refund_id: string | null; root_id: string | null; check_attempts: number }>(
+    const rows = returnedRows<{ id: string; authorization_id: string | null; refund_id: string | null; fulfillment_id: string | null; root_id: string | null; check_attempts: number }>(
       await this.dataSource.query(
         `WITH due AS (
            SELECT pc.id FROM provider_call pc
             WHERE pc.outcome IN ('PENDING', 'UNKNOWN') AND pc.next_check_at <= now()
-              AND (pc.authorization_id IS NOT NULL OR pc.refund_id IS NOT NULL)
+              AND (pc.authorization_id IS NOT NULL OR pc.refund_id IS NOT NULL OR pc.fulfillment_id IS NOT NULL)
               AND NOT EXISTS (
                 SELECT 1 FROM authorization_hold a JOIN authorization_hold r ON r.id = a.root_id
                  WHERE a.id = pc.authorization_id AND r.lock_until >= now())
@@ -40,7 +41,7 @@ export class RecoveryClaims {
             FOR UPDATE OF pc SKIP LOCKED)
          UPDATE provider_call p SET next_check_at = now() + make_interval(secs => $2)
            FROM due WHERE p.id = due.id
-         RETURNING p.id, p.authorization_id, p.refund_id, p.check_attempts,
+         RETURNING p.id, p.authorization_id, p.refund_id, p.fulfillment_id, p.check_attempts,
                    (SELECT a.root_id FROM authorization_hold a WHERE a.id = p.authorization_id) AS root_id`,
         [limit, CLAIM_SECONDS],
       ),
@@ -49,6 +50,7 @@ export class RecoveryClaims {
       id: r.id,
       authorizationId: r.authorization_id,
       refundId: r.refund_id,
+      fulfillmentId: r.fulfillment_id,
       rootAuthorizationId: r.root_id,
       checkAttempts: Number(r.check_attempts),
     }));

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { DomainError } from '../common/domain-errors';
 import { ChainLock } from '../authorizations/chain-lock';
+import { FulfillmentsService } from '../fulfillments/fulfillments.service';
 import { RefundsService } from '../refunds/refunds.service';
 import { SettlementsService } from '../settlements/settlements.service';
 import { DueCall, RecoveryClaims } from './recovery-claims';
@@ -19,7 +20,9 @@ const BUSY_DELAY_MS = 5000;
  * - authorization calls: `SettlementsService.resolveChain` under the chain lock (a hold nobody was told about
  *   is released, a lost advanced hold adopted, a redeem that happened recorded as settled, one that did not
  *   re-queued);
- * - refund calls: `RefundsService.resolvePending`.
+ * - refund calls: `RefundsService.resolvePending`;
+ * - fulfillment calls: `FulfillmentsService.resume` (continues after the last step that succeeded, confirming
+ *   a lost issue before issuing, repeating an allocate with the same reference so the same card comes back).
  * What stays unknown is checked again with backoff, and after RECOVERY_MAX_ATTEMPTS left UNKNOWN for an operator.
  */
 @Injectable()
@@ -31,6 +34,7 @@ export class RecoverySweep {
     private readonly claims: RecoveryClaims,
     private readonly settlements: SettlementsService,
     private readonly refunds: RefundsService,
+    private readonly fulfillments: FulfillmentsService,
     private readonly lock: ChainLock,
     private readonly settings: RecoverySettings,
     readonly metrics: RecoveryMetrics,
@@ -62,6 +66,9 @@ export class RecoverySweep {
         }
         for (const call of batch.filter((c) => !c.rootAuthorizationId && c.refundId)) {
           if (!(await this.resolveRefund(call.refundId!))) busy.add(call.id);
+        }
+        for (const [fulfillmentId, calls] of groupBy(batch.filter((c) => !c.rootAuthorizationId && !c.refundId && c.fulfillmentId), (c) => c.fulfillmentId!)) {
+          if (!(await this.resumeFulfillment(fulfillmentId))) calls.forEach((c) => busy.add(c.id));
         }
         await this.settle(batch, busy, report);
       }
@@ -96,6 +103,17 @@ export class RecoverySweep {
       return true;
     } catch (error) {
       this.logger.warn(`refund ${refundId} could not be resolved: ${(error as Error).message}`);
+      return true;
+    }
+  }
+
+  private async resumeFulfillment(fulfillmentId: string): Promise<boolean> {
+    try {
+      await this.fulfillments.resume(fulfillmentId, RECOVERY_ACTOR);
+      return true;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === 'FULFILLMENT_BUSY') return false;
+      this.logger.warn(`fulfillment ${fulfillmentId} could not be resumed: ${(error as Error).message}`);
       return true;
     }
   }

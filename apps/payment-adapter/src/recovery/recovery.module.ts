@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AdapterConfig } from '../config/adapter.config';
+import { FulfillmentsModule } from '../fulfillments/fulfillments.module';
 import { PaymentsModule } from '../payments.module';
 import { RefundsModule } from '../refunds/refunds.module';
 import { SettlementJobModule } from '../settlement-job/settlement-job.module';
@@ -13,7 +14,7 @@ import { UnresolvedTransactions } from './unresolved-transactions';
 
 /** Rule 5: the scheduled sweep of provider calls with unknown outcomes, and its operator endpoints. */
 @Module({
-  imports: [PaymentsModule, RefundsModule, SettlementJobModule],
+  imports: [PaymentsModule, RefundsModule, FulfillmentsModule, SettlementJobModule],
   controllers: [RecoveryController],
   providers: [
     { provide: RecoverySettings, inject: [AdapterConfig], useFactory: RecoverySettings.from },
