@@ -1,6 +1,5 @@
 import { parseAmount } from '@gcpa/money';
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { businessRule, notFound, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
@@ -10,6 +9,7 @@ import { SettlementsService } from '../settlements/settlements.service';
 import { Authorization } from './authorization.entity';
 import { ChainLock } from './chain-lock';
 import { HoldsService } from './holds.service';
+import { newAuthorization } from './new-authorization';
 
 export interface AuthorizeRequest {
   orderId: string;
@@ -47,32 +47,13 @@ export class AuthorizationsService {
       if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return authorization;
       await this.holds.transition(authorization, 'HOLD_RETRIED', {}, actor);
     } else {
-      const card = this.vault.protect(request.cardNumber);
-      const id = randomUUID();
-      authorization = repository.create({
-        id,
+      authorization = newAuthorization({
         orderId: request.orderId,
-        rootId: id,
-        previousId: null,
-        nextId: null,
-        idempotencyKey: idempotencyKey ?? null,
-        cardHash: card.hash,
-        cardEncrypted: card.encrypted,
-        cardLast4: card.last4,
+        card: this.vault.protect(request.cardNumber),
         currency: amount.currency,
         requestedMinor: amount.minor,
-        approvedMinor: 0n,
-        heldMinor: 0n,
-        settledMinor: 0n,
         allowPartial: request.allowPartial,
-        state: 'PENDING',
-        decision: null,
-        declineReason: null,
-        closedReason: null,
-        providerHoldId: null,
-        expiresAt: null,
-        createdAt: new Date(),
-        updatedAt: new Date(),
+        idempotencyKey,
       });
       await repository.insert(authorization);
     }

@@ -13,6 +13,7 @@ import { Authorization } from '../authorizations/authorization.entity';
 import { nextSettlementStatus, SettlementEvent } from '../authorizations/authorization-state';
 import { ChainLock } from '../authorizations/chain-lock';
 import { HoldsService } from '../authorizations/holds.service';
+import { newAuthorization } from '../authorizations/new-authorization';
 import { Settlement } from './settlement.entity';
 
 export interface SettleRequest {
@@ -208,30 +209,13 @@ export class SettlementsService {
   }
 
   private newAdvancedHold(link: Authorization, remainder: bigint): Authorization {
-    return this.dataSource.getRepository(Authorization).create({
-      id: randomUUID(),
+    return newAuthorization({
       orderId: link.orderId,
-      rootId: link.rootId,
-      previousId: link.id,
-      nextId: null,
-      idempotencyKey: null,
-      cardHash: link.cardHash,
-      cardEncrypted: link.cardEncrypted,
-      cardLast4: link.cardLast4,
+      card: { hash: link.cardHash, encrypted: link.cardEncrypted, last4: link.cardLast4 },
       currency: link.currency,
       requestedMinor: remainder,
-      approvedMinor: 0n,
-      heldMinor: 0n,
-      settledMinor: 0n,
       allowPartial: true,
-      state: 'PENDING',
-      decision: null,
-      declineReason: null,
-      closedReason: null,
-      providerHoldId: null,
-      expiresAt: null,
-      createdAt: new Date(),
-      updatedAt: new Date(),
+      previous: link,
     });
   }
 
