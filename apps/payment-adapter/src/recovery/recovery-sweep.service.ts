@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ScheduledRun } from '../common/scheduled-run';
 import { DomainError } from '../common/domain-errors';
 import { ChainLock } from '../authorizations/chain-lock';
 import { FulfillmentsService } from '../fulfillments/fulfillments.service';
@@ -28,7 +29,7 @@ const BUSY_DELAY_MS = 5000;
 @Injectable()
 export class RecoverySweep {
   private readonly logger = new Logger('RecoverySweep');
-  private scheduledRun: Promise<RecoveryRunReport> | null = null;
+  private readonly scheduled = new ScheduledRun('recovery sweep', this.logger, () => this.run());
 
   constructor(
     private readonly claims: RecoveryClaims,
@@ -40,16 +41,8 @@ export class RecoverySweep {
     readonly metrics: RecoveryMetrics,
   ) {}
 
-  async tick(): Promise<void> {
-    if (this.scheduledRun) return;
-    this.scheduledRun = this.run();
-    try {
-      await this.scheduledRun;
-    } catch (error) {
-      this.logger.error(`recovery sweep failed: ${(error as Error).message}`);
-    } finally {
-      this.scheduledRun = null;
-    }
+  tick(): Promise<void> {
+    return this.scheduled.tick();
   }
 
   async run(): Promise<RecoveryRunReport> {

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ScheduledRun } from '../common/scheduled-run';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain-errors';
@@ -26,7 +27,7 @@ export class SettlementJob {
   private readonly logger = new Logger('SettlementJob');
   /** This instance's identity in `settlement.lease_owner`. */
   readonly owner = randomUUID();
-  private scheduledRun: Promise<SettlementRunReport> | null = null;
+  private readonly scheduled = new ScheduledRun('settlement run', this.logger, () => this.run());
 
   constructor(
     private readonly dataSource: DataSource,
@@ -37,16 +38,8 @@ export class SettlementJob {
   ) {}
 
   /** The cron tick: skipped while this instance's previous scheduled run is still going. */
-  async tick(): Promise<void> {
-    if (this.scheduledRun) return;
-    this.scheduledRun = this.run();
-    try {
-      await this.scheduledRun;
-    } catch (error) {
-      this.logger.error(`settlement run failed: ${(error as Error).message}`);
-    } finally {
-      this.scheduledRun = null;
-    }
+  tick(): Promise<void> {
+    return this.scheduled.tick();
   }
 
   /** One run: claims and settles until nothing is due, then logs and records one line of counts. */
