@@ -37,17 +37,11 @@ export class AuthorizationsService {
     const cardHash = this.vault.hash(request.cardNumber);
     await this.pinLockout.assertNotLocked(cardHash);
     const repository = this.dataSource.getRepository(Authorization);
-    let authorization = idempotencyKey ? await repository.findOneBy({ idempotencyKey }) : null;
-
-    if (authorization && authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return authorization;
-    if (authorization) {
-      // A retry after "not processed" (or a takeover after a crash): undo what the lost attempt may have held, then try again.
-      await this.settlements.resolveChain(authorization.rootId, actor);
-      authorization = await repository.findOneByOrFail({ id: authorization.id });
-      if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return authorization;
-      await this.holds.transition(authorization, 'HOLD_RETRIED', {}, actor);
-    } else {
-      authorization = newAuthorization({
+    const existing = idempotencyKey ? await repository.findOneBy({ idempotencyKey }) : null;
+    if (existing && existing.state !== 'PENDING' && existing.state !== 'FAILED') return existing;
+    let created = existing;
+    if (!created) {
+      created = newAuthorization({
         orderId: request.orderId,
         card: this.vault.protect(request.cardNumber),
         currency: amount.currency,
@@ -55,10 +49,29 @@ export class AuthorizationsService {
         allowPartial: request.allowPartial,
         idempotencyKey,
       });
-      await repository.insert(authorization);
+      await repository.insert(created);
     }
 
-    const outcome = await this.holds.place(authorization, request.pin, actor, false);
+    // Under the chain lock, like every other change of a chain: the recovery sweep resolves this authorization's
+    // earlier calls under the same lock, and must never act on a copy read before this request placed its hold
+    // (the soak saw it turn an approved, reported hold back into FAILED, the hold orphaned at the provider).
+    const { id, rootId } = created;
+    const { authorization, outcome } = await this.lock.run(rootId, async () => {
+      let authorization = await repository.findOneByOrFail({ id });
+      if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
+      if (existing) {
+        // A retry after "not processed" (or a takeover after a crash): learn what the lost attempt did first.
+        // While that cannot be known, no second hold: it could be declined for the first one's reservation.
+        if (!(await this.settlements.resolveChain(rootId, actor))) {
+          throw providerUnavailable('An earlier attempt of this hold is still being confirmed with the provider; retry with the same Idempotency-Key', 'UNKNOWN');
+        }
+        authorization = await repository.findOneByOrFail({ id });
+        if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
+        await this.holds.transition(authorization, 'HOLD_RETRIED', {}, actor);
+      }
+      return { authorization, outcome: await this.holds.place(authorization, request.pin, actor, false) };
+    });
+    if (outcome === null) return authorization;
     if (request.pin && outcome === 'DECLINED' && authorization.declineReason === 'INVALID_PIN') await this.pinLockout.recordFailure(cardHash);
     else if (request.pin && outcome === 'APPROVED') await this.pinLockout.recordSuccess(cardHash);
     if (outcome === 'UNKNOWN') {
