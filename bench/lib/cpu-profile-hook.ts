@@ -1,7 +1,7 @@
 // Preloaded into a profiled process with `node -r dist/bench/lib/cpu-profile-hook.js`: the first SIGUSR2
 // starts the V8 CPU profiler and a count of the SQL statements sent through `pg`; the second writes the
-// profile to BENCH_CPU_PROFILE_FILE and the counts next to it (`.queries.json`). Unlike --cpu-prof it needs
-// no clean exit (Nest re-raises SIGTERM, which skips the exit-time write) and covers only the window under load.
+// profile to BENCH_CPU_PROFILE_FILE and the counts next to it (`.queries.json`). Unlike --cpu-prof it covers
+// only the window under load (not boot, seeding or shutdown) and does not depend on how the process exits.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 

@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 
@@ -108,29 +108,16 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
-/** CPU seconds of every `postgres` process on the machine (the server and all its backends, whoever uses them). */
-export function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith('postgres')) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return total;
-}
-
-/** CPU seconds spent by the adapter, the sandbox, PostgreSQL and the bench itself while `work` runs. */
-export async function cpuDuring<T>(pids: { adapter: number; sandbox: number }, work: () => Promise<T>) {
+/**
+ * CPU seconds spent by the adapter, the sandbox, the PostgreSQL backends serving them (`backendPids`, from
+ * pg_stat_activity of the bench database: their pools' long-lived connections) and the bench itself while
+ * `work` runs.
+ */
+export async function cpuDuring<T>(pids: { adapter: number; sandbox: number }, backendPids: number[], work: () => Promise<T>) {
   const sample = () => ({
     adapter: cpuSecondsOf(pids.adapter),
     sandbox: cpuSecondsOf(pids.sandbox),
-    postgres: postgresCpuSeconds(),
+    postgres: backendPids.map(cpuSecondsOf).filter(Number.isFinite).reduce((a, b) => a + b, 0),
     bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
   });
   const before = sample();
