@@ -67,6 +67,7 @@ export class HoldsService {
    */
   async place(authorization: Authorization, pin: string | undefined, actor: string, adoptLostHold: boolean): Promise<HoldOutcome> {
     const cardNumber = this.vault.decrypt(authorization.cardEncrypted);
+    const unplaced = { ...authorization };
     const result = await this.calls.run(
       this.intentFor(authorization, 'HOLD'),
       (requestId) =>
@@ -77,11 +78,12 @@ export class HoldsService {
           allowPartial: authorization.allowPartial,
         }),
       (value: HoldResult) => ({ transactionId: value.holdId, resultMinor: value.heldAmount.minor }),
+      // Approved in the commit that records the answer: a crash in between must not leave the hold unowned.
+      (manager, value, call) => this.approve(authorization, value.holdId, value.heldAmount.minor, actor, call.id, manager),
     );
-    if (result.ok) {
-      await this.approve(authorization, result.value.holdId, result.value.heldAmount.minor, actor, result.call.id);
-      return 'APPROVED';
-    }
+    if (result.ok) return 'APPROVED';
+    // A success whose commit failed (handled as a lost answer below) changed nothing but this copy.
+    Object.assign(authorization, unplaced);
     const { error, call } = result;
     if (error instanceof ProviderDeclinedError) {
       await this.transition(authorization, 'HOLD_DECLINED', { decision: 'DECLINED', declineReason: error.reason }, actor, {
@@ -110,7 +112,7 @@ export class HoldsService {
     return error.kind === 'OUTCOME_UNKNOWN' ? 'UNKNOWN' : 'NOT_PROCESSED';
   }
 
-  async approve(authorization: Authorization, holdId: string, heldMinor: bigint, actor: string, providerCallId: string): Promise<void> {
+  async approve(authorization: Authorization, holdId: string, heldMinor: bigint, actor: string, providerCallId: string, manager?: EntityManager): Promise<void> {
     await this.transition(
       authorization,
       'HOLD_APPROVED',
@@ -123,6 +125,7 @@ export class HoldsService {
       },
       actor,
       { providerCallId, providerTransactionId: holdId },
+      manager,
     );
   }
 

@@ -1,7 +1,7 @@
 import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderError, ProviderOutcomeUnknownError, ProviderTransaction } from '@gcpa/gift-card-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { Metrics } from '../observability/metrics';
 import { ProviderCall, ProviderCallOutcome, ProviderOperation } from './provider-call.entity';
@@ -54,10 +54,16 @@ export class ProviderCallsService {
     this.settleDelayMs = graceMs;
   }
 
+  /**
+   * `applySuccess`, when given, records what the success means for the caller's own rows in the transaction
+   * that marks the call SUCCEEDED: a crash between the two cannot leave a call answered but unapplied (which
+   * no look-up would ever revisit); it leaves the call PENDING, and the recovery sweep looks it up.
+   */
   async run<T>(
     intent: CallIntent,
     call: (requestId: string) => Promise<T>,
     describe: (value: T) => { transactionId?: string; resultMinor?: bigint },
+    applySuccess?: (manager: EntityManager, value: T, record: ProviderCall) => Promise<void>,
   ): Promise<CallResult<T>> {
     const record = await this.record(intent);
     const timer = this.metrics.providerCalls.startTimer({ operation: intent.operation });
@@ -65,7 +71,10 @@ export class ProviderCallsService {
       const value = await call(record.id);
       timer({ outcome: 'SUCCEEDED' });
       const { transactionId, resultMinor } = describe(value);
-      await this.finish(record, 'SUCCEEDED', { providerTransactionId: transactionId ?? null, resultMinor: resultMinor ?? null });
+      await this.dataSource.transaction(async (manager) => {
+        await this.finish(record, 'SUCCEEDED', { providerTransactionId: transactionId ?? null, resultMinor: resultMinor ?? null }, manager);
+        if (applySuccess) await applySuccess(manager, value, record);
+      });
       return { ok: true, value, call: record };
     } catch (thrown) {
       const error =
@@ -104,9 +113,9 @@ export class ProviderCallsService {
     return row;
   }
 
-  private async finish(record: ProviderCall, outcome: ProviderCallOutcome, fields: Partial<ProviderCall>): Promise<void> {
+  private async finish(record: ProviderCall, outcome: ProviderCallOutcome, fields: Partial<ProviderCall>, manager?: EntityManager): Promise<void> {
     Object.assign(record, { outcome, completedAt: new Date(), nextCheckAt: null, ...fields });
-    await this.dataSource.getRepository(ProviderCall).update(record.id, {
+    await (manager ?? this.dataSource.manager).getRepository(ProviderCall).update(record.id, {
       outcome,
       completedAt: record.completedAt,
       nextCheckAt: record.nextCheckAt,
