@@ -258,24 +258,53 @@ export class SettlementsService {
       }
     }
     await this.completeAnsweredRedeems(links, actor);
+    await this.completeFoundHolds(links, actor);
     return allKnown;
   }
 
   /**
-   * A redeem the provider answered whose settlement was never recorded (the process died between the answer
-   * and its commit): record it now from the answer, instead of redeeming again from a hold that is gone.
+   * A redeem the provider answered (or a look-up found: APPLIED) whose settlement was never recorded (the process
+   * died between learning of it and its commit): record it now, instead of redeeming again from a hold that is
+   * gone (the soak saw such a settlement end FAILED with HOLD_NOT_AVAILABLE while the provider had redeemed it).
    */
   private async completeAnsweredRedeems(links: Authorization[], actor: string): Promise<void> {
     const open = links.filter((l) => l.state === 'OPEN').map((l) => l.id);
     if (open.length === 0) return;
     const answered = await this.dataSource.getRepository(ProviderCall).find({
-      where: { authorizationId: In(open), operation: 'REDEEM_FROM_HOLD', outcome: 'SUCCEEDED' },
+      where: { authorizationId: In(open), operation: 'REDEEM_FROM_HOLD', outcome: In(['SUCCEEDED', 'APPLIED']) },
     });
     for (const call of answered) {
       const link = links.find((l) => l.id === call.authorizationId)!;
       if (!call.settlementId || call.resultMinor === null || link.state !== 'OPEN') continue;
       const settlement = await this.dataSource.getRepository(Settlement).findOneByOrFail({ id: call.settlementId });
       if (settlement.status === 'PROCESSING') await this.afterRedeem(settlement, link, call.resultMinor, actor, call);
+    }
+  }
+
+  /**
+   * A hold the provider placed (found by a look-up: APPLIED) that its authorization never took on, because the
+   * process died between learning of it and recording what it means: a PENDING link adopts it, as a found lost
+   * hold is adopted; for any other link nobody owns it, so it is released unless a release of it already ended.
+   */
+  private async completeFoundHolds(links: Authorization[], actor: string): Promise<void> {
+    const found = await this.dataSource.getRepository(ProviderCall).find({
+      where: { authorizationId: In(links.map((l) => l.id)), operation: 'HOLD', outcome: In(['SUCCEEDED', 'APPLIED']) },
+      order: { createdAt: 'ASC' },
+    });
+    for (const call of found) {
+      const link = links.find((l) => l.id === call.authorizationId)!;
+      const holdId = call.providerTransactionId;
+      if (!holdId || link.providerHoldId === holdId) continue;
+      if (link.state === 'PENDING' && call.resultMinor !== null && call.resultMinor > 0n) {
+        await this.holds.approve(link, holdId, call.resultMinor, actor, call.id);
+        continue;
+      }
+      const [{ n }] = await this.dataSource.query(
+        `SELECT count(*)::int AS n FROM provider_call WHERE operation = 'RELEASE_HOLD' AND provider_hold_id = $1
+            AND (outcome IN ('SUCCEEDED', 'APPLIED') OR error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')`,
+        [holdId],
+      );
+      if (Number(n) === 0) await this.holds.release(link, holdId, actor);
     }
   }
 
