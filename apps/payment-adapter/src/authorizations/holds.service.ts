@@ -36,12 +36,11 @@ export class HoldsService {
   ): Promise<void> {
     const from = authorization.state;
     const { state, closedReason } = nextAuthorizationState(from, event);
-    Object.assign(authorization, changes, { state, updatedAt: new Date() });
-    if (closedReason) authorization.closedReason = closedReason;
+    // Only what this event changes is written: never a stale copy of other columns (such as ChainLock's lease).
+    const columns: Partial<Authorization> = { ...changes, state, updatedAt: new Date(), ...(closedReason ? { closedReason } : {}) };
+    Object.assign(authorization, columns);
     const work = async (m: EntityManager) => {
-      // The lock columns belong to ChainLock: never write back a stale copy of them.
-      const { id, lockOwner, lockUntil, createdAt, ...columns } = authorization;
-      await m.getRepository(Authorization).update(id, columns);
+      await m.getRepository(Authorization).update(authorization.id, columns);
       await this.history.append(m, {
         orderId: authorization.orderId,
         authorizationId: authorization.id,

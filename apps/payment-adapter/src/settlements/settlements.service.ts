@@ -224,6 +224,7 @@ export class SettlementsService {
    * up and completed or undone. False when some call's outcome cannot be learned yet.
    */
   async resolveChain(rootId: string, actor: string): Promise<boolean> {
+    if (!(await this.chainNeedsResolution(rootId))) return true;
     const links = await this.dataSource.getRepository(Authorization).find({ where: { rootId }, order: { createdAt: 'ASC' } });
     const calls = await this.dataSource.getRepository(ProviderCall).find({
       where: { authorizationId: In(links.map((l) => l.id)), outcome: In(['UNKNOWN', 'PENDING']) },
@@ -260,6 +261,30 @@ export class SettlementsService {
     await this.completeAnsweredRedeems(links, actor);
     await this.completeFoundHolds(links, actor);
     return allKnown;
+  }
+
+  /**
+   * One query that says whether resolveChain has anything to do: an unresolved call, an answered redeem whose
+   * settlement is still PROCESSING, or a placed hold its link does not own and nobody released. It is the
+   * common case on every settlement and reversal, so the full pass runs only when there is work.
+   */
+  private async chainNeedsResolution(rootId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query(
+      `SELECT EXISTS (
+         SELECT 1 FROM provider_call pc JOIN authorization_hold a ON a.id = pc.authorization_id
+          WHERE a.root_id = $1 AND (
+            pc.outcome IN ('UNKNOWN', 'PENDING')
+            OR (pc.operation = 'REDEEM_FROM_HOLD' AND pc.outcome IN ('SUCCEEDED', 'APPLIED') AND a.state = 'OPEN'
+                AND EXISTS (SELECT 1 FROM settlement s WHERE s.id = pc.settlement_id AND s.status = 'PROCESSING'))
+            OR (pc.operation = 'HOLD' AND pc.outcome IN ('SUCCEEDED', 'APPLIED')
+                AND pc.provider_transaction_id IS DISTINCT FROM a.provider_hold_id
+                AND NOT EXISTS (SELECT 1 FROM provider_call r WHERE r.operation = 'RELEASE_HOLD'
+                                 AND r.provider_hold_id = pc.provider_transaction_id
+                                 AND (r.outcome IN ('SUCCEEDED', 'APPLIED') OR r.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))
+          )) AS needed`,
+      [rootId],
+    );
+    return row.needed === true;
   }
 
   /**
@@ -353,12 +378,13 @@ export class SettlementsService {
   ): Promise<void> {
     const from = settlement.status;
     const status = nextSettlementStatus(from, event);
-    Object.assign(settlement, changes, { status, updatedAt: new Date() });
-    // The batch job's lease covers a claimed settlement until it is done (PROCESSING included).
-    if (status === 'SETTLED' || status === 'FAILED') Object.assign(settlement, { leaseOwner: null, leaseUntil: null });
+    // Only what this event changes is written. The batch job's lease covers a claimed settlement until it is
+    // done (PROCESSING included), so it is cleared only at the end.
+    const done = status === 'SETTLED' || status === 'FAILED';
+    const columns: Partial<Settlement> = { ...changes, status, updatedAt: new Date(), ...(done ? { leaseOwner: null, leaseUntil: null } : {}) };
+    Object.assign(settlement, columns);
     const work = async (m: EntityManager) => {
-      const { id, createdAt, ...columns } = settlement;
-      await m.getRepository(Settlement).update(id, columns);
+      await m.getRepository(Settlement).update(settlement.id, columns);
       await this.history.append(m, {
         orderId: settlement.orderId,
         authorizationId: settlement.servedAuthorizationId ?? settlement.authorizationId,
