@@ -65,6 +65,9 @@ export class RecoverySweep {
         }
         await this.settle(batch, busy, report);
       }
+      for (const rootId of await this.claims.chainsWithUnrecordedOutcomes(this.settings.batchSize)) {
+        if (await this.resolveChain(rootId)) report.resolved += 1;
+      }
       report.unresolved = await this.claims.unresolvedCount();
     } catch (error) {
       this.metrics.runErrors += 1;
