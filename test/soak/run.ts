@@ -11,7 +11,7 @@ import { seededRandom, SoakSettings, soakSettings } from './settings';
  * `npm run soak`: the sandbox and one adapter as real processes on a throw-away PostgreSQL database, a
  * population of cards, SOAK_ORDERS orders from SOAK_CONCURRENCY OMS-like clients while the provider
  * misbehaves and the adapter is SIGKILLed, then the backlog drained and three views reconciled.
- * Ends with `discrepancies: N`; exits 1 when N > 0. docs/soak.md describes it.
+ * Ends with `discrepancies: N`; exits 1 when N > 0. The README's soak section describes it.
  */
 async function main(): Promise<number> {
   const settings = soakSettings();

@@ -1,4 +1,4 @@
-/** The soak's knobs, all from SOAK_* environment variables (docs/soak.md lists them). */
+/** The soak's knobs, all from SOAK_* environment variables (the README's soak section lists them). */
 export interface FaultRates {
   errorRate: number;
   rateLimitRate: number;

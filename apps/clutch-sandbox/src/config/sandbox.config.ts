@@ -1,7 +1,7 @@
 import { ToBoolean, ToInt, ToNumber } from '@gcpa/config';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsNumber, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
 
-/** Settings of the Clutch sandbox, from the environment, validated at boot; documented in docs/sandbox.md. */
+/** Settings of the Clutch sandbox, from the environment, validated at boot; documented in the README (The Clutch sandbox). */
 export class SandboxConfig {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: string = 'development';

@@ -101,7 +101,7 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(86400) @IsInt()
   PIN_LOCKOUT_SECONDS: number = 900;
 
-  // Batch settlement job and recovery sweep (rule 3, rule 5): docs/settlement-job.md
+  // Batch settlement job and recovery sweep (rule 3, rule 5): see the README
   /** false: no scheduled runs in this instance (POST /v1/settlement-runs still runs the job). */
   @ToBoolean() @IsBoolean()
   SETTLEMENT_JOB_ENABLED: boolean = true;
