@@ -1,6 +1,7 @@
 import helmet from '@fastify/helmet';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Metrics } from './metrics';
+import { enterRequest } from './request-context';
 
 /** HTTP hardening and per-route metrics on the Fastify instance. */
 export async function installHttpPolicies(app: NestFastifyApplication): Promise<void> {
@@ -17,8 +18,10 @@ export async function installHttpPolicies(app: NestFastifyApplication): Promise<
   });
   const metrics = app.get(Metrics);
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request: { id: string }, reply: { header(name: string, value: string): void }) => {
+  fastify.addHook('onRequest', (request: { id: string }, reply: { header(name: string, value: string): void }, done: () => void) => {
     reply.header('X-Request-Id', request.id);
+    enterRequest(request.id);
+    done();
   });
   fastify.addHook('onResponse', async (request: { method: string; routeOptions?: { url?: string } }, reply: { statusCode: number; elapsedTime: number }) => {
       metrics.httpRequests.observe(

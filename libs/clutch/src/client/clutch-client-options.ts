@@ -23,6 +23,8 @@ export interface ClutchClientOptions {
   healthTimeoutMs?: number;
   /** Keep-alive sockets per host. Default 64. */
   maxSockets?: number;
+  /** The caller's request id, sent as `X-Request-Id` on each call so a provider's logs can be matched to ours. */
+  currentRequestId?: () => string | undefined;
 }
 
 export interface ResolvedClutchClientOptions extends ClutchClientOptions {

@@ -31,7 +31,7 @@ export class ClutchHttp {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
 
-  constructor(options: ResolvedClutchClientOptions) {
+  constructor(private readonly options: ResolvedClutchClientOptions) {
     this.httpAgent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets });
     this.httpsAgent = new https.Agent({ keepAlive: true, maxSockets: options.maxSockets });
     const credentials = Buffer.from(`${options.apiKey}:${options.apiSecret}`).toString('base64');
@@ -60,13 +60,18 @@ export class ClutchHttp {
   async post(method: ClutchMethod, body: object, requestId: string, timeoutMs?: number): Promise<ClutchHttpAnswer> {
     try {
       const response = await this.client.post(method, body, {
-        headers: { [ClutchHeaders.customRequestId]: requestId },
+        headers: { [ClutchHeaders.customRequestId]: requestId, ...this.traceHeader() },
         ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
       });
       return { status: response.status, body: response.data };
     } catch (error) {
       throw toNetworkFailure(error);
     }
+  }
+
+  private traceHeader(): Record<string, string> {
+    const id = this.options.currentRequestId?.();
+    return id ? { 'X-Request-Id': id } : {};
   }
 
   close(): void {

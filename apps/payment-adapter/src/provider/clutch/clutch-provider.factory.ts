@@ -1,6 +1,7 @@
 import { ClutchGiftCardProvider } from '@gcpa/clutch';
 import { Logger } from '@nestjs/common';
 import { AdapterConfig } from '../../config/adapter.config';
+import { currentRequestId } from '../../observability/request-context';
 import { GiftCardProviderFactory } from '../provider-factory';
 
 /** The Clutch client from the adapter's configuration (`CLUTCH_*`). */
@@ -14,6 +15,7 @@ export const createClutchProvider: GiftCardProviderFactory = (config: AdapterCon
       location: config.CLUTCH_LOCATION,
       terminal: config.CLUTCH_TERMINAL,
       timeoutMs: config.CLUTCH_TIMEOUT_MS,
+      currentRequestId,
     },
     new Logger(ClutchGiftCardProvider.name),
   );
