@@ -270,18 +270,24 @@ export class SettlementsService {
    */
   private async chainNeedsResolution(rootId: string): Promise<boolean> {
     const [row] = await this.dataSource.query(
-      `SELECT EXISTS (
-         SELECT 1 FROM provider_call pc JOIN authorization_hold a ON a.id = pc.authorization_id
-          WHERE a.root_id = $1 AND (
-            pc.outcome IN ('UNKNOWN', 'PENDING')
-            OR (pc.operation = 'REDEEM_FROM_HOLD' AND pc.outcome IN ('SUCCEEDED', 'APPLIED') AND a.state = 'OPEN'
-                AND EXISTS (SELECT 1 FROM settlement s WHERE s.id = pc.settlement_id AND s.status = 'PROCESSING'))
-            OR (pc.operation = 'HOLD' AND pc.outcome IN ('SUCCEEDED', 'APPLIED')
-                AND pc.provider_transaction_id IS DISTINCT FROM a.provider_hold_id
+      // The chain's calls first (by index: a handful of rows), then the conditions over them.
+      `WITH links AS MATERIALIZED (SELECT id, state, provider_hold_id FROM authorization_hold WHERE root_id = $1),
+       chain AS MATERIALIZED (
+         SELECT pc.id, pc.operation, pc.outcome, pc.settlement_id, pc.provider_transaction_id,
+                l.state AS link_state, l.provider_hold_id AS link_hold_id
+           FROM provider_call pc JOIN links l ON l.id = pc.authorization_id
+          WHERE pc.authorization_id = ANY (ARRAY (SELECT id FROM links)))
+       SELECT EXISTS (
+         SELECT 1 FROM chain c
+          WHERE c.outcome IN ('UNKNOWN', 'PENDING')
+            OR (c.operation = 'REDEEM_FROM_HOLD' AND c.outcome IN ('SUCCEEDED', 'APPLIED') AND c.link_state = 'OPEN'
+                AND EXISTS (SELECT 1 FROM settlement s WHERE s.id = c.settlement_id AND s.status = 'PROCESSING'))
+            OR (c.operation = 'HOLD' AND c.outcome IN ('SUCCEEDED', 'APPLIED')
+                AND c.provider_transaction_id IS DISTINCT FROM c.link_hold_id
                 AND NOT EXISTS (SELECT 1 FROM provider_call r WHERE r.operation = 'RELEASE_HOLD'
-                                 AND r.provider_hold_id = pc.provider_transaction_id
+                                 AND r.provider_hold_id = c.provider_transaction_id
                                  AND (r.outcome IN ('SUCCEEDED', 'APPLIED') OR r.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))
-          )) AS needed`,
+       ) AS needed`,
       [rootId],
     );
     return row.needed === true;
