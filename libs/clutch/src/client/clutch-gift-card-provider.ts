@@ -167,14 +167,7 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
   }
 
   async hold(input: HoldInput): Promise<HoldResult> {
-    const body: UpdateBalanceRequest = {
-      cardNumber: input.card.cardNumber,
-      action: 'hold',
-      amount: toClutchAmount(input.amount),
-      ...pinFields(input.card.pin),
-      ...(input.allowPartial ? { redeemMaxOnOverdraw: true } : {}),
-      returnBalances: true,
-    };
+    const body = chargeBody('hold', input);
     return this.call({
       operation: 'hold',
       method: 'updateBalance',
@@ -208,14 +201,7 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
   }
 
   async redeem(input: RedeemInput): Promise<RedeemResult> {
-    const body: UpdateBalanceRequest = {
-      cardNumber: input.card.cardNumber,
-      action: 'redeem',
-      amount: toClutchAmount(input.amount),
-      ...pinFields(input.card.pin),
-      ...(input.allowPartial ? { redeemMaxOnOverdraw: true } : {}),
-      returnBalances: true,
-    };
+    const body = chargeBody('redeem', input);
     return this.call({
       operation: 'redeem',
       method: 'updateBalance',
@@ -486,3 +472,14 @@ function asProviderFailure(error: unknown, call: CallContext): ProviderError {
   return unreadableResponse(call, error instanceof Error ? error.message : String(error));
 }
 
+/** A hold or a plain redeem: the card (PIN checked when given), the amount, and what the card has when short. */
+function chargeBody(action: 'hold' | 'redeem', input: HoldInput | RedeemInput): UpdateBalanceRequest {
+  return {
+    cardNumber: input.card.cardNumber,
+    action,
+    amount: toClutchAmount(input.amount),
+    ...pinFields(input.card.pin),
+    ...(input.allowPartial ? { redeemMaxOnOverdraw: true } : {}),
+    returnBalances: true,
+  };
+}
