@@ -26,7 +26,7 @@ describe('an authorization retried after a lost answer', () => {
     expect(lost.status).toBe(503);
     expect(lost.data.error.details.outcome).toBe('UNKNOWN');
     await stack.admin.clearFaults();
-    const [row] = await stack.db.query<{ id: string }>('SELECT id FROM payment_adapter.authorization_hold WHERE idempotency_key = $1', [key]);
+    const [row] = await stack.db.query<{ id: string }>('SELECT id FROM payment_adapter.authorization_hold WHERE idempotency_key = $1', [`local-dev:${key}`]); // scoped by the API key's name
     return { body, authorizationId: row.id };
   };
   const holdCalls = async (authorizationId: string) =>

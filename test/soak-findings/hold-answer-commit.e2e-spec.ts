@@ -40,7 +40,7 @@ describe("a hold whose answer was received but whose approval did not commit", (
     const calls = await stack.db.query<{ outcome: string }>(
       `SELECT c.outcome FROM payment_adapter.provider_call c JOIN payment_adapter.authorization_hold a ON a.id = c.authorization_id
         WHERE a.idempotency_key = $1 AND c.operation = 'HOLD'`,
-      [key],
+      [`local-dev:${key}`], // resources are stored under the key scoped by the API key's name
     );
     expect(calls.map((c) => c.outcome)).not.toContain('SUCCEEDED');
     await stack.db.query(`DELETE FROM payment_adapter.refuse_open WHERE order_id = $1`, [orderId]);

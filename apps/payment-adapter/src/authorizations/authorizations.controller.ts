@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, R
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { validationFailed } from '../common/domain-errors';
-import { Idempotent } from '../idempotency/idempotency.interceptor';
+import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { CardEnumerationGuard } from '../security/card-enumeration.guard';
 import { authorizationView, settlementView } from './authorization.view';
 import { AuthorizationsService } from './authorizations.service';
@@ -31,7 +31,7 @@ export class AuthorizationsController {
   @ApiResponse({ status: 201, description: 'status APPROVED, PARTIALLY_APPROVED (approvedAmount < requestedAmount) or DECLINED (declineReason)' })
   @ApiResponse({ status: 503, description: 'Provider unavailable or its answer lost: not processed (details.outcome), retry with the same key' })
   async create(@Body() body: CreateAuthorizationDto, @Headers('idempotency-key') key: string, @Req() request: AuthenticatedRequest) {
-    const authorization = await this.authorizations.authorize({ ...body, allowPartial: body.allowPartial ?? true }, actorOf(request), key);
+    const authorization = await this.authorizations.authorize({ ...body, allowPartial: body.allowPartial ?? true }, actorOf(request), resourceIdempotencyKey(request.apiKey, key));
     return authorizationView(authorization);
   }
 

@@ -94,6 +94,26 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(100000) @IsInt()
   RATE_LIMIT_PER_CARD_PER_MINUTE: number = 30;
 
+  /** Failed card look-ups (unknown card, wrong PIN) per API key and per client address per minute. */
+  @ToInt() @Min(1) @Max(100000) @IsInt()
+  RATE_LIMIT_FAILED_LOOKUPS_PER_MINUTE: number = 20;
+
+  /** `redis://...`: rate-limit counters shared by every instance. Unset: counters in memory, per instance. */
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['redis', 'rediss'] }, { message: 'must be a redis:// URL' })
+  REDIS_URL?: string = undefined;
+
+  /** `required`: an OMS hold or balance check without a PIN is a 400. `optional`: the provider decides. */
+  @IsIn(['required', 'optional'])
+  PIN_POLICY: string = 'required';
+
+  /** How long an Idempotency-Key (and the answer it replays) is kept before the purge job deletes it. */
+  @ToInt() @Min(1) @Max(3650) @IsInt()
+  IDEMPOTENCY_RETENTION_DAYS: number = 30;
+
+  /** When the purge of expired idempotency keys runs. Default: every hour. */
+  @IsCronExpression()
+  IDEMPOTENCY_PURGE_CRON: string = '0 0 * * * *';
+
   /** Wrong PINs on one card (within 15 minutes) before it is locked. */
   @ToInt() @Min(1) @Max(100) @IsInt()
   PIN_MAX_FAILURES: number = 5;

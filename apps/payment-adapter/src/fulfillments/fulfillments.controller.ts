@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nes
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { actorOf, IdempotencyHeader, uuidPipe } from '../authorizations/authorizations.controller';
 import { HttpResult } from '../common/http-result';
-import { Idempotent } from '../idempotency/idempotency.interceptor';
+import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { CreateFulfillmentDto } from './dto/fulfillment.dto';
 import { fulfillmentView } from './fulfillment.view';
 import { FulfillmentsService } from './fulfillments.service';
@@ -56,7 +56,7 @@ export class FulfillmentsController {
   @ApiResponse({ status: 422, description: 'FULFILLMENT_DECLINED: unknown card set, unknown card, wrong PIN, currency mismatch (details.reason); the fulfillment is FAILED' })
   @ApiResponse({ status: 503, description: 'Provider unavailable or its answer lost (details.outcome): the fulfillment stays PENDING; retry with the same key to continue' })
   async create(@Body() body: CreateFulfillmentDto, @Headers('idempotency-key') key: string, @Req() request: AuthenticatedRequest) {
-    const { fulfillment, revealed } = await this.fulfillments.fulfill(body, actorOf(request), key);
+    const { fulfillment, revealed } = await this.fulfillments.fulfill(body, actorOf(request), resourceIdempotencyKey(request.apiKey, key));
     // The client gets the secrets once; the idempotency store keeps the masked answer for replays.
     return new HttpResult(201, fulfillmentView(fulfillment, revealed), fulfillmentView(fulfillment));
   }

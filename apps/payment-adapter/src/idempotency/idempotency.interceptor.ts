@@ -14,6 +14,15 @@ export const Idempotent = (mode: 'required' | 'optional' = 'required') => SetMet
 
 export const IDEMPOTENCY_HEADER = 'idempotency-key';
 
+/** The namespace of a request's idempotency keys: the name of its API key. */
+export const idempotencyScope = (apiKey: { name: string } | undefined) => apiKey?.name ?? '';
+
+/**
+ * The key a resource (authorization, settlement, refund, fulfillment) is stored under: scoped by the API key's
+ * name like the idempotency store, so one OMS's key never finds another's resource. Names hold no `:`.
+ */
+export const resourceIdempotencyKey = (apiKey: { name: string } | undefined, key: string) => `${idempotencyScope(apiKey)}:${key}`;
+
 /** Answers worth replaying: what the operation decided. Anything else (5xx, 400, 409) lets a retry run again. */
 const isFinal = (status: number) => status < 400 || status === HttpStatus.UNPROCESSABLE_ENTITY || status === HttpStatus.NOT_FOUND;
 
@@ -38,7 +47,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const mode = this.reflector.get<'required' | 'optional' | undefined>(IDEMPOTENT, context.getHandler());
     if (!mode) return next.handle();
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; method: string; url: string; body: unknown }>();
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; method: string; url: string; body: unknown; apiKey?: { name: string } }>();
     const key = request.headers[IDEMPOTENCY_HEADER];
     if (key === undefined && mode === 'optional') return next.handle();
     if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key)) {
@@ -49,22 +58,25 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const defaultStatus =
       this.reflector.get<number>(HTTP_CODE_METADATA, context.getHandler()) ?? (request.method === 'POST' ? 201 : 200);
 
-    return from(this.store.begin(key, fingerprint)).pipe(
+    // Each API key has its own namespace: two OMSs (or a test and production key) never see each other's answers.
+    const scope = idempotencyScope(request.apiKey);
+    return from(this.store.begin(scope, key, fingerprint)).pipe(
       mergeMap((begin) => {
         if (begin.kind === 'replay') return of(new HttpResult(begin.status, begin.body));
+        const { owner } = begin;
         return next.handle().pipe(
           mergeMap(async (result) => {
             const status = result instanceof HttpResult ? result.status : defaultStatus;
             const body = result instanceof HttpResult ? (result.storedBody ?? result.body) : result;
-            await this.store.complete(key, status, body);
+            await this.store.complete(scope, key, owner, status, body);
             return result;
           }),
           catchError(async (error) => {
             const { status, body } = toErrorResponse(error);
             if (isFinal(status) && error instanceof DomainError) {
-              await this.store.complete(key, status, body);
+              await this.store.complete(scope, key, owner, status, body);
             } else {
-              await this.store.abandon(key);
+              await this.store.abandon(scope, key, owner);
             }
             throw error;
           }),

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, Param, Post, Req } from '@nestjs/common
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { actorOf, IdempotencyHeader, uuidPipe } from '../authorizations/authorizations.controller';
-import { Idempotent } from '../idempotency/idempotency.interceptor';
+import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { CreateRefundDto } from './dto/refund.dto';
 import { refundView } from './refund.view';
 import { RefundsService } from './refunds.service';
@@ -55,7 +55,7 @@ export class RefundsController {
   })
   @ApiResponse({ status: 503, description: 'Not processed (details.outcome NOT_APPLIED or UNKNOWN): retry with the same Idempotency-Key' })
   async create(@Body() body: CreateRefundDto, @Headers('idempotency-key') key: string, @Req() request: AuthenticatedRequest) {
-    return refundView(await this.refunds.refund(body, actorOf(request), key));
+    return refundView(await this.refunds.refund(body, actorOf(request), resourceIdempotencyKey(request.apiKey, key)));
   }
 
   @Get(':id')

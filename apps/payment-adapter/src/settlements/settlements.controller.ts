@@ -5,7 +5,7 @@ import { actorOf, IdempotencyHeader } from '../authorizations/authorizations.con
 import { authorizationView, settlementView } from '../authorizations/authorization.view';
 import { AuthorizationsService } from '../authorizations/authorizations.service';
 import { HttpResult } from '../common/http-result';
-import { Idempotent } from '../idempotency/idempotency.interceptor';
+import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { CreateSettlementDto } from './dto/settlement.dto';
 import { SettlementsService } from './settlements.service';
 
@@ -38,7 +38,7 @@ export class SettlementsController {
     const settlement = await this.settlements.create(
       { authorizationId: body.authorizationId, amount: body.amount, invoiceId: body.invoiceId, final: body.final ?? false, mode: body.mode ?? 'sync' },
       actor,
-      key,
+      resourceIdempotencyKey(request.apiKey, key),
     );
     if (settlement.mode === 'batch') {
       return new HttpResult(202, { settlementId: settlement.id, status: settlement.status, settlement: settlementView(settlement) });

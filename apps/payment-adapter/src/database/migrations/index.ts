@@ -4,6 +4,7 @@ import { RefundLease1763900000200 } from './1763900000200-refund-lease';
 import { GiftCardFulfillments1763900000400 } from './1763900000400-gift-card-fulfillments';
 import { CardLockout1763900000500 } from './1763900000500-card-lockout';
 import { ProviderCallHoldIndex1763900000600 } from './1763900000600-provider-call-hold-index';
+import { IdempotencyScope1764000000300 } from './1764000000300-idempotency-scope';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */
-export const adapterMigrations = [Payments1763900000000, RefundLease1763900000200, SettlementJob1763900000300, GiftCardFulfillments1763900000400, CardLockout1763900000500, ProviderCallHoldIndex1763900000600];
+export const adapterMigrations = [Payments1763900000000, RefundLease1763900000200, SettlementJob1763900000300, GiftCardFulfillments1763900000400, CardLockout1763900000500, ProviderCallHoldIndex1763900000600, IdempotencyScope1764000000300];
