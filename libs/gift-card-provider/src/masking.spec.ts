@@ -18,6 +18,14 @@ describe('maskSensitiveText', () => {
     expect(maskSensitiveText('ref 12345678901')).toBe('ref 12345678901');
   });
 
+  it('masks card numbers glued to letters or underscores', () => {
+    expect(maskSensitiveText('order ORD_6000000000000001 failed')).toBe('order ORD_****0001 failed');
+    expect(maskSensitiveText('ORD-6000000000000001')).toBe('ORD-****0001');
+    expect(maskSensitiveText('card6000000000000001x')).toBe('card****0001x');
+    expect(maskSensitiveText('{"orderId":"A6000000000000001_B"}')).toBe('{"orderId":"A****0001_B"}');
+    expect(maskSensitiveText('ORD_12345678901')).toBe('ORD_12345678901');
+  });
+
   it('masks JSON fields holding a card number, a PIN or a credential', () => {
     const body = JSON.stringify({ cardNumber: 'ABC1234567', pin: '9876', other: 'x', Authorization: 'Basic dGVzdDp0ZXN0' });
     const masked = maskSensitiveText(body);

@@ -16,8 +16,9 @@ export function maskCardNumber(cardNumber: string | undefined | null): string {
 const SECRET_FIELD = /(["']?)\b(pin|cvv|cvc|password|apiSecret|secret|authorization)\1(\s*[:=]\s*)("[^"]*"|'[^']*'|(?:Basic|Bearer)\s+\S+|[^\s,;&}"']+)/gi;
 // Field names holding a card number: keep the last four digits.
 const CARD_FIELD = /(["']?)\b(cardNumber|card_number|pan)\1(\s*[:=]\s*)("[^"]*"|'[^']*'|[^\s,;&}"']+)/gi;
-// A bare run of 12 to 19 digits, optionally grouped by spaces or dashes, is treated as a card number.
-const DIGIT_RUN = /\b\d(?:[ -]?\d){11,18}\b/g;
+// A run of 12 to 19 digits, optionally grouped by spaces or dashes, is treated as a card number, also when it
+// is glued to letters or `_` (`ORD_6000000000000001`, `card6000000000000001`): only a digit may not border it.
+const DIGIT_RUN = /(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)/g;
 
 /**
  * Masks anything in free text that may be a card number, a PIN or a credential: provider error messages,

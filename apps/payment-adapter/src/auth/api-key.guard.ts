@@ -19,6 +19,12 @@ export interface AuthenticatedRequest {
   raw?: { apiKey?: ApiKey };
 }
 
+/** The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive (RFC 9110). '' when none. */
+export function bearerToken(header: string | string[] | undefined): string {
+  const match = typeof header === 'string' ? /^bearer\s+(\S.*)$/i.exec(header.trim()) : null;
+  return match ? match[1].trim() : '';
+}
+
 /** `Authorization: Bearer <key>`: 401 without a valid key, 403 when a read-only key tries to move money. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -35,7 +41,7 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()])) return true;
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
-    const token = typeof header === 'string' && header.startsWith('Bearer ') ? header.slice(7).trim() : '';
+    const token = bearerToken(header);
     const key = token ? matchApiKey(this.keys, token) : undefined;
     if (!key) {
       throw new DomainError(HttpStatus.UNAUTHORIZED, 'UNAUTHORIZED', 'Send a valid API key as "Authorization: Bearer <key>"');

@@ -10,10 +10,13 @@ export interface ApiKey {
   digest: Buffer;
 }
 
+const SCOPES = new Set<string>(['payments', 'read']);
+
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
 /**
- * Parses `API_KEYS`: comma-separated `name:key[:scope]` entries (scope `payments`, the default, or `read`);
+ * Parses `API_KEYS`: comma-separated `name:key[:scope]` entries (scope `payments`, the default, or `read`;
+ * the key may contain `:`);
  * a bare `key` is named `key1`, `key2`... Several keys at once allow rotation. Without API_KEYS outside
  * production, the development key `local-dev-key` is accepted.
  */
@@ -24,10 +27,19 @@ export function parseApiKeys(value: string | undefined, production: boolean): Ap
     .map((entry) => entry.trim())
     .filter(Boolean)
     .map((entry, index) => {
-      const parts = entry.split(':');
-      if (parts.length === 1) return { name: `key${index + 1}`, scope: 'payments' as const, digest: digest(parts[0]) };
-      const [name, key, scope = 'payments'] = parts;
-      if (scope !== 'payments' && scope !== 'read') throw new RangeError(`API_KEYS: unknown scope ${scope} for ${name}`);
+      const separator = entry.indexOf(':');
+      if (separator < 0) return { name: `key${index + 1}`, scope: 'payments' as const, digest: digest(entry) };
+      // The name ends at the first ':'; the key may itself hold ':'. A last part `payments` or `read` is the scope
+      // (a key that ends in ":read" is written with its scope: `name:key:read:payments`).
+      const name = entry.slice(0, separator);
+      let key = entry.slice(separator + 1);
+      let scope: ApiKeyScope = 'payments';
+      const last = key.lastIndexOf(':');
+      if (last >= 0 && SCOPES.has(key.slice(last + 1))) {
+        scope = key.slice(last + 1) as ApiKeyScope;
+        key = key.slice(0, last);
+      }
+      if (!name || !key) throw new RangeError(`API_KEYS: entry ${index + 1} needs a name and a key (name:key[:scope])`);
       return { name, scope, digest: digest(key) };
     });
 }
