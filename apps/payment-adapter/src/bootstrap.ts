@@ -11,6 +11,7 @@ import { AdapterConfig } from './config/adapter.config';
 import { ErrorFilter, toErrorResponse } from './common/error.filter';
 import { applyHttpResults } from './common/http-result';
 import { validationPipe } from './common/validation';
+import { installJsonBodyParser, refuseHostileText } from './common/hostile-input';
 import { setupDocs } from './docs';
 
 /**
@@ -37,6 +38,8 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
   });
   app.useLogger(app.get(Logger));
   await installHttpPolicies(app);
+  installJsonBodyParser(app, config.BODY_LIMIT_BYTES);
+  refuseHostileText(app);
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   applyHttpResults(app);
