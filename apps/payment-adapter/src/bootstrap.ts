@@ -6,11 +6,13 @@ import type { FastifyReply } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { installHttpPolicies } from './observability/http';
+import { quietStartup } from './observability/quiet-startup';
 import { requestId } from './observability/logging';
 import { AdapterConfig } from './config/adapter.config';
 import { ErrorFilter, toErrorResponse } from './common/error.filter';
 import { applyHttpResults } from './common/http-result';
 import { validationPipe } from './common/validation';
+import { requireJsonBodies } from './common/content-type';
 import { installJsonBodyParser, refuseHostileText } from './common/hostile-input';
 import { setupDocs } from './docs';
 
@@ -36,8 +38,9 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
     bufferLogs: true,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(quietStartup(app.get(Logger)));
   await installHttpPolicies(app);
+  requireJsonBodies(app);
   installJsonBodyParser(app, config.BODY_LIMIT_BYTES);
   refuseHostileText(app);
   app.useGlobalPipes(validationPipe());

@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
+import { IdempotencyKey } from '../common/idempotency-key';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { validationFailed } from '../common/domain-errors';
@@ -30,7 +31,7 @@ export class AuthorizationsController {
   @ApiBody({ type: CreateAuthorizationDto, examples: { hold: { value: { orderId: 'ORD-10042', cardNumber: '6000000000000001', pin: '1234', amount: '60.00', currency: 'USD' } } } })
   @ApiResponse({ status: 201, description: 'status APPROVED, PARTIALLY_APPROVED (approvedAmount < requestedAmount) or DECLINED (declineReason)' })
   @ApiResponse({ status: 503, description: 'Provider unavailable or its answer lost: not processed (details.outcome), retry with the same key' })
-  async create(@Body() body: CreateAuthorizationDto, @Headers('idempotency-key') key: string, @Req() request: AuthenticatedRequest) {
+  async create(@Body() body: CreateAuthorizationDto, @IdempotencyKey() key: string, @Req() request: AuthenticatedRequest) {
     const authorization = await this.authorizations.authorize({ ...body, allowPartial: body.allowPartial ?? true }, actorOf(request), resourceIdempotencyKey(request.apiKey, key));
     return authorizationView(authorization);
   }

@@ -56,6 +56,9 @@ export class ErrorFilter implements ExceptionFilter {
       return;
     }
     const { status, body } = toErrorResponse(exception);
+    // A refusal that names when to come back (RATE_LIMITED, CARD_LOCKED) says it in the standard header too.
+    const retryAfter = exception instanceof DomainError ? exception.details?.retryAfterSeconds : undefined;
+    if (typeof retryAfter === 'number' && retryAfter >= 0) reply.header('Retry-After', String(Math.ceil(retryAfter)));
     if (status >= 500 && !(exception instanceof DomainError)) {
       this.logger.error(`unexpected ${(exception as Error)?.name ?? 'error'}: ${(exception as Error)?.message}`);
     }

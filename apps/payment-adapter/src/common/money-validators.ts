@@ -1,4 +1,4 @@
-import { isCurrency, parseAmount } from '@gcpa/money';
+import { currencyScale, isCurrency, parseAmount } from '@gcpa/money';
 import { registerDecorator, ValidationArguments, ValidationOptions } from 'class-validator';
 
 /** An ISO 4217 code such as `USD`. */
@@ -41,10 +41,19 @@ export function IsAmount(options: { currencyField?: string; allowZero?: boolean 
         },
         defaultMessage(args: ValidationArguments) {
           const currency = options.currencyField ? (args.object as Record<string, unknown>)[options.currencyField] : undefined;
+          if (typeof args.value === 'number') {
+            return `${propertyName} must be a JSON string, not a number (floats lose cents): send a string like "${asAmountString(args.value, currency)}"`;
+          }
           const scale = isCurrency(currency) ? ` with the scale of ${currency}` : '';
           const sign = options.allowZero ? 'zero or more' : 'greater than zero';
           return `${propertyName} must be a decimal string${scale}, ${sign}, like "25.50"`;
         },
       },
     });
+}
+
+/** How a number an integrator sent should have been written: `60` for USD is `"60.00"`. */
+function asAmountString(value: number, currency: unknown): string {
+  const scale = isCurrency(currency) ? currencyScale(currency) : 2;
+  return Number.isFinite(value) && value >= 0 && value < 1e15 ? value.toFixed(scale) : '60.00';
 }

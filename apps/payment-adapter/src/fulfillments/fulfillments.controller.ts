@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Req } from '@nestjs/common';
+import { IdempotencyKey } from '../common/idempotency-key';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { actorOf, IdempotencyHeader, uuidPipe } from '../authorizations/authorizations.controller';
@@ -55,7 +56,7 @@ export class FulfillmentsController {
   @ApiResponse({ status: 409, description: 'The line is already fulfilled with a different request (FULFILLMENT_CONFLICT), or the key was used with another body' })
   @ApiResponse({ status: 422, description: 'FULFILLMENT_DECLINED: unknown card set, unknown card, wrong PIN, currency mismatch (details.reason); the fulfillment is FAILED' })
   @ApiResponse({ status: 503, description: 'Provider unavailable or its answer lost (details.outcome): the fulfillment stays PENDING; retry with the same key to continue' })
-  async create(@Body() body: CreateFulfillmentDto, @Headers('idempotency-key') key: string, @Req() request: AuthenticatedRequest) {
+  async create(@Body() body: CreateFulfillmentDto, @IdempotencyKey() key: string, @Req() request: AuthenticatedRequest) {
     const { fulfillment, revealed } = await this.fulfillments.fulfill(body, actorOf(request), resourceIdempotencyKey(request.apiKey, key));
     // The client gets the secrets once; the idempotency store keeps the masked answer for replays.
     return new HttpResult(201, fulfillmentView(fulfillment, revealed), fulfillmentView(fulfillment));

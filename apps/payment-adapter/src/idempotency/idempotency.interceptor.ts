@@ -50,6 +50,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const request = context.switchToHttp().getRequest<{ headers: Record<string, unknown>; method: string; url: string; body: unknown; apiKey?: { name: string } }>();
     const key = request.headers[IDEMPOTENCY_HEADER];
     if (key === undefined && mode === 'optional') return next.handle();
+    if (key === undefined) {
+      throw validationFailed([{ field: 'Idempotency-Key', problems: ["header Idempotency-Key is required: the OMS's own id for this request (a retry with the same key replays the first answer)"] }]);
+    }
     if (typeof key !== 'string' || !/^[\x21-\x7e]{1,255}$/.test(key)) {
       throw validationFailed([{ field: 'Idempotency-Key', problems: ['header Idempotency-Key must be 1 to 255 visible ASCII characters'] }]);
     }

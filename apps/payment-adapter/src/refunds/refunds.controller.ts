@@ -1,4 +1,5 @@
-import { Body, Controller, Get, Headers, Param, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Req } from '@nestjs/common';
+import { IdempotencyKey } from '../common/idempotency-key';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { actorOf, IdempotencyHeader, uuidPipe } from '../authorizations/authorizations.controller';
@@ -54,7 +55,7 @@ export class RefundsController {
       'or a provider decline (CARD_NOT_FOUND, CARD_INACTIVE, CURRENCY_MISMATCH): the refund is FAILED, nothing issued',
   })
   @ApiResponse({ status: 503, description: 'Not processed (details.outcome NOT_APPLIED or UNKNOWN): retry with the same Idempotency-Key' })
-  async create(@Body() body: CreateRefundDto, @Headers('idempotency-key') key: string, @Req() request: AuthenticatedRequest) {
+  async create(@Body() body: CreateRefundDto, @IdempotencyKey() key: string, @Req() request: AuthenticatedRequest) {
     return refundView(await this.refunds.refund(body, actorOf(request), resourceIdempotencyKey(request.apiKey, key)));
   }
 

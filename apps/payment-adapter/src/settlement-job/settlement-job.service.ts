@@ -63,7 +63,9 @@ export class SettlementJob {
     }
     report.durationMs = Date.now() - started;
     this.metrics.record(report);
-    this.logger.log(
+    // An idle tick (nothing claimed, nothing waiting) every minute is noise at info; it is still counted in /metrics.
+    const idle = report.claimed === 0 && report.backlog === 0;
+    this.logger[idle ? 'debug' : 'log'](
       `settlement run: claimed=${report.claimed} settled=${report.settled} retried=${report.retried} failed=${report.failed} backlog=${report.backlog} durationMs=${report.durationMs}`,
     );
     return report;

@@ -1,4 +1,5 @@
-import { Body, Controller, Headers, Post, Req } from '@nestjs/common';
+import { Body, Controller, Post, Req } from '@nestjs/common';
+import { IdempotencyKey } from '../common/idempotency-key';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { actorOf, IdempotencyHeader } from '../authorizations/authorizations.controller';
@@ -33,7 +34,7 @@ export class SettlementsController {
   @ApiResponse({ status: 201, description: 'sync: {settlementId, status SETTLED, settledAmount, authorization (closed), advancedAuthorization?}' })
   @ApiResponse({ status: 202, description: "batch: {settlementId, status: 'OPEN'}" })
   @ApiResponse({ status: 422, description: 'AMOUNT_EXCEEDS_HELD, AUTHORIZATION_CLOSED, or a provider decline' })
-  async create(@Body() body: CreateSettlementDto, @Headers('idempotency-key') key: string, @Req() request: AuthenticatedRequest) {
+  async create(@Body() body: CreateSettlementDto, @IdempotencyKey() key: string, @Req() request: AuthenticatedRequest) {
     const actor = actorOf(request);
     const settlement = await this.settlements.create(
       { authorizationId: body.authorizationId, amount: body.amount, invoiceId: body.invoiceId, final: body.final ?? false, mode: body.mode ?? 'sync' },
