@@ -38,6 +38,12 @@ describe('first-hour answers', () => {
     expect((await stack.admin.card(card.cardNumber)).held).toBe('0.00');
   });
 
+  it('runs a POST without a body whatever Content-Type the client library added (axios: a form type)', async () => {
+    const response = await stack.oms.post('/v1/settlement-runs', undefined, { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(response.status).toBe(200);
+    expect(response.data).toMatchObject({ claimed: expect.any(Number), backlog: expect.any(Number) });
+  });
+
   it('says that a missing Idempotency-Key is required', async () => {
     const card = await stack.admin.createCard('50.00');
     const response = await stack.oms.post('/v1/authorizations', { orderId: 'ORD-FH', cardNumber: card.cardNumber, amount: '10.00', currency: 'USD' });

@@ -11,6 +11,7 @@ import { requestId } from './observability/logging';
 import { AdapterConfig } from './config/adapter.config';
 import { ErrorFilter, toErrorResponse } from './common/error.filter';
 import { applyHttpResults } from './common/http-result';
+import { addLocationHeaders } from './common/location';
 import { validationPipe } from './common/validation';
 import { requireJsonBodies } from './common/content-type';
 import { installJsonBodyParser, refuseHostileText } from './common/hostile-input';
@@ -46,6 +47,7 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
   app.useGlobalPipes(validationPipe());
   app.useGlobalFilters(new ErrorFilter());
   applyHttpResults(app);
+  addLocationHeaders(app);
   setupDocs(app);
   return { app, config };
 }

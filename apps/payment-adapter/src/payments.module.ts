@@ -14,6 +14,7 @@ import { IdempotencyStore } from './idempotency/idempotency.store';
 import { ProviderCallsService } from './provider-calls/provider-calls.service';
 import { SettlementsController } from './settlements/settlements.controller';
 import { SettlementsService } from './settlements/settlements.service';
+import { SettlementReads } from './settlements/settlement-reads.service';
 
 /** The OMS-facing payments API: authorizations, settlements, reversals, and what they share. */
 @Module({
@@ -31,6 +32,7 @@ import { SettlementsService } from './settlements/settlements.service';
     ChainLock,
     HoldsService,
     SettlementsService,
+    SettlementReads,
     AuthorizationsService,
   ],
   exports: [SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease],

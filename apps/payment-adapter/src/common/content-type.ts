@@ -37,7 +37,13 @@ export function requireJsonBodies(app: NestFastifyApplication): void {
       reply: { status(code: number): { send(body: unknown): void } },
       done: () => void,
     ) => {
-      if (!BODY_METHODS.has(request.method) || !hasBody(request.headers)) return done();
+      if (!BODY_METHODS.has(request.method)) return done();
+      if (!hasBody(request.headers)) {
+        // Nothing to parse: a bodyless POST (POST /v1/settlement-runs) runs whatever Content-Type a client library
+        // added by default (axios sends a form type), instead of failing on a parser for a body that is not there.
+        delete request.headers['content-type'];
+        return done();
+      }
       const contentType = request.headers['content-type'];
       const given = Array.isArray(contentType) ? contentType[0] : contentType;
       if (isJson(given)) return done();

@@ -1,13 +1,14 @@
-import { Body, Controller, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Param, Post, Req } from '@nestjs/common';
 import { IdempotencyKey } from '../common/idempotency-key';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
-import { actorOf, IdempotencyHeader } from '../authorizations/authorizations.controller';
+import { actorOf, IdempotencyHeader, uuidPipe } from '../authorizations/authorizations.controller';
 import { authorizationView, settlementView } from '../authorizations/authorization.view';
 import { AuthorizationsService } from '../authorizations/authorizations.service';
 import { HttpResult } from '../common/http-result';
 import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { CreateSettlementDto } from './dto/settlement.dto';
+import { SettlementReads } from './settlement-reads.service';
 import { SettlementsService } from './settlements.service';
 
 @ApiTags('settlements')
@@ -17,6 +18,7 @@ export class SettlementsController {
   constructor(
     private readonly settlements: SettlementsService,
     private readonly authorizations: AuthorizationsService,
+    private readonly reads: SettlementReads,
   ) {}
 
   @Post()
@@ -55,5 +57,11 @@ export class SettlementsController {
       authorization: authorizationView(served),
       advancedAuthorization: advanced ? authorizationView(advanced) : null,
     });
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'Read a settlement (poll a batch one after its 202): status, settledAmount, attempts, failureReason, nextAttemptAt, the authorization it served and the advanced hold it placed' })
+  read(@Param('id', uuidPipe()) id: string) {
+    return this.reads.read(id);
   }
 }
