@@ -111,6 +111,10 @@ export function installJsonBodyParser(app: NestFastifyApplication, bodyLimit: nu
     }
     defaultParser(request as never, body.toString('utf8'), done);
   });
+  // Registering a parser ourselves stops Nest from registering its defaults: keep its form parser as it was.
+  app.useBodyParser('application/x-www-form-urlencoded', { bodyLimit }, (_request: unknown, body: Buffer, done: (error: Error | null, value?: unknown) => void) => {
+    done(null, Object.fromEntries(new URLSearchParams(body.toString('utf8'))));
+  });
 }
 
 /**
