@@ -5,6 +5,7 @@ import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER } from '@nestjs/core';
 import { AdminController } from './admin/admin.controller';
 import { AdminService } from './admin/admin.service';
+import { SandboxBehaviour } from './behaviour/sandbox-behaviour';
 import { SandboxConfig } from './config/sandbox.config';
 import { sandboxEntities } from './database/entities';
 import { sandboxMigrations } from './database/migrations';
@@ -53,6 +54,7 @@ export class SandboxModule {
       providers: [
         LedgerService,
         FaultsService,
+        SandboxBehaviour,
         FaultInterceptor,
         ClutchAuthGuard,
         AdminService,

@@ -1,20 +1,21 @@
 /**
- * The Clutch merchant API as our client speaks it and our sandbox serves it (see shared clutch-api notes).
- * One definition for both sides: a field renamed here is renamed for the client and the sandbox at once.
+ * The Clutch merchant API as the recorded traffic of real integrations shows it (shared clutch-api notes,
+ * the [wire] facts). One definition for the client and the sandbox: a field renamed here is renamed for both.
  *
  * Transport: `POST {base}{method}` with a JSON body; amounts are JSON numbers in major units.
  */
 
-export const CLUTCH_METHODS = ['search', 'updateBalance', 'allocate', 'void', 'cardHistory'] as const;
+export const CLUTCH_METHODS = ['search', 'updateBalance', 'allocate', 'cardHistory', 'voidTransaction'] as const;
 export type ClutchMethod = (typeof CLUTCH_METHODS)[number];
 
-/** Header names (HTTP headers are case-insensitive; Node lowercases them on receipt). */
+/** Header names (Clutch treats them case-insensitively; Node lowercases them on receipt). */
 export const ClutchHeaders = {
   authorization: 'Authorization',
   brand: 'Brand',
   location: 'Location',
   terminal: 'Terminal',
   customRequestId: 'customRequestId',
+  externalTransactionId: 'externalTransactionId',
 } as const;
 
 export interface ClutchAmount {
@@ -23,52 +24,38 @@ export interface ClutchAmount {
   amount: number; // major units
 }
 
+/**
+ * One entry of a card's `balances`: the value (`isHold: false`), or one open hold (`isHold: true`, naming the
+ * hold by `holdingTransactionId`). Available = the sum of the non-hold Currency entries of the code.
+ */
 export interface ClutchBalance {
   balanceType: string;
   balanceCode: string;
   amount: number;
-  /** A hold shows as its own balance entry; available = sum of non-hold Currency entries of the code. */
+  scale?: number;
   isHold?: boolean;
-  /** Ours: the hold's transaction id, on hold entries. */
-  holdTransactionId?: string;
+  holdingTransactionId?: string;
 }
 
 export interface ClutchSuccess {
   success: true;
-  requestRef?: string;
+  requestRef: string;
 }
 
+/** Every refusal: HTTP 400 with an integer code and a text. */
 export interface ClutchFailure {
   success: false;
+  errorCode?: number;
   errorMessage: string;
   requestRef?: string;
 }
 
 export type ClutchResponse<T> = (ClutchSuccess & T) | ClutchFailure;
 
-/** `errorMessage` texts. Clutch reports business failures by message with HTTP 200; clients match on these. */
-export const ClutchErrorMessages = {
-  unauthorized: 'Invalid API credentials.',
-  cardNotFound: 'Could not find the specified card.',
-  insufficientFunds: 'Insufficient funds.',
-  invalidPin: 'Invalid PIN.',
-  cardInactive: 'Card is not active.',
-  cardSetNotFound: 'Could not find the specified card set.',
-  cardSetExhausted: 'No unallocated cards remain in the card set.',
-  holdNotFound: 'Could not find the specified hold.',
-  holdClosed: 'The hold has already been redeemed or released.',
-  transactionNotFound: 'Could not find the specified transaction.',
-  voidNotPossible: 'The transaction cannot be voided.',
-  currencyMismatch: 'Balance code does not match the card.',
-  /** Prefix of validation failures: `Invalid request: <what>` with HTTP 400. */
-  invalidRequestPrefix: 'Invalid request:',
-  rateLimited: 'Rate limit exceeded.',
-  internal: 'Internal server error.',
-} as const;
-
 export interface SearchRequest {
   filters: { cardNumber: string };
-  returnFields?: { balances?: boolean; cardSet?: boolean; active?: boolean };
+  returnFields?: { balances?: boolean; activationDate?: boolean; cardSetId?: boolean };
+  includeInactive?: boolean;
   forcePinValidation?: boolean;
   pin?: string;
 }
@@ -76,12 +63,15 @@ export interface SearchRequest {
 export interface ClutchCard {
   cardNumber: string;
   cardSetId?: string;
-  active?: boolean;
+  /** Present once the card was allocated or activated. */
+  activationDate?: string;
   balances: ClutchBalance[];
 }
 
+/** An unknown card is a success with `cards: []`. */
 export interface SearchResponse {
   cards: ClutchCard[];
+  usedCache?: boolean;
 }
 
 export type BalanceAction = 'hold' | 'redeem' | 'issue';
@@ -93,65 +83,81 @@ export interface UpdateBalanceRequest {
   forcePinValidation?: boolean;
   pin?: string;
   returnBalances?: boolean;
-  /** redeem: take the money from this hold. */
+  /** redeem: take the money from this hold (Clutch does not cap the redeem at the held amount). */
   redeemFromHoldTransactionId?: string;
   /** redeem from hold: release what the hold has left. Amount 0 with this flag releases the whole hold. */
   releaseHoldRemainder?: boolean;
-  /** redeem (and, ours, hold): a short card gives what it has instead of failing. */
+  /** redeem without a hold: a short card gives what it has, and `didOverdraw` says so. */
   redeemMaxOnOverdraw?: boolean;
   /** issue: value given back for a return (refund). */
   isReturnRelated?: boolean;
+  /** issue: "yyyy-MM-dd HH:mm:ss", UTC. */
   issuedBalanceExpiration?: string;
 }
 
+/** No "amount held" or "amount redeemed": what moved is what was asked, unless `didOverdraw`. */
 export interface UpdateBalanceResponse {
   transactionId: string;
+  cardNumber: string;
+  didOverdraw: boolean;
   balances?: ClutchBalance[];
-  /** Ours: what a redeem actually took (less than asked with redeemMaxOnOverdraw). */
-  amountRedeemed?: number;
-  /** Ours: what a hold actually reserved (less than asked with redeemMaxOnOverdraw). */
-  amountHeld?: number;
 }
 
 export interface AllocateRequest {
-  /** Electronic: take the next unused card of this set. */
+  /** Electronic: take the next card of this set. */
   cardSetId?: string;
   /** Physical: claim (activate) this known card. */
   cardNumber?: string;
 }
 
+/** No `transactionId`. */
 export interface AllocateResponse {
   cardNumber: string;
   pin?: string;
-  transactionId?: string;
 }
 
-export interface VoidRequest {
+/** [unknown] body: assumed `{transactionId}`. Never used for holds. */
+export interface VoidTransactionRequest {
   transactionId: string;
 }
 
-export interface VoidResponse {
+export interface VoidTransactionResponse {
   transactionId: string;
 }
 
 export interface CardHistoryRequest {
   cardNumber: string;
+  limit?: number;
+  offset?: number;
+  restrictTransactionTypes?: string[];
 }
 
-export type HistoryAction = 'hold' | 'redeem' | 'issue' | 'void' | 'allocate' | 'activate';
+export type HistoryCallType = 'UPDATE_BALANCE' | 'ALLOCATE' | 'VOID_TRANSACTION';
 
-export interface CardHistoryTransaction {
+export interface BalanceUpdate {
+  balanceType: string;
+  balanceCode: string;
+  /** Signed: a redeem is negative, an issue positive, a hold and a hold release 0. */
+  amount: number;
+}
+
+/** A history entry carries no `customRequestId`: history cannot be searched for our own reference. */
+export interface CardHistoryEntry {
   transactionId: string;
-  customRequestId?: string;
-  action: HistoryAction;
-  amount: ClutchAmount;
-  /** For a redeem from a hold: the hold; for a void: the transaction voided. */
-  relatedTransactionId?: string;
-  isReturnRelated?: boolean;
-  voided?: boolean;
-  createdAt: string;
+  isLegacy: boolean;
+  /** Epoch milliseconds. */
+  transactionTime: number;
+  location?: string;
+  callType: HistoryCallType | string;
+  balanceUpdates: BalanceUpdate[];
+  requestRef?: string;
 }
 
+/** Newest first. */
 export interface CardHistoryResponse {
-  transactions: CardHistoryTransaction[];
+  transactions: CardHistoryEntry[];
+  transactionCount: number;
+  matchCount: number;
+  oldestTransaction?: number | null;
+  newestTransaction?: number | null;
 }

@@ -4,9 +4,14 @@ import { Money } from '@gcpa/money';
  * What the adapter needs of a stored-value provider. Clutch is the first implementation; Givex, SVS,
  * Valutec or an in-house ledger implement the same shape. All amounts are integer minor units.
  *
- * Every call carries `requestId`: our own reference for this provider call, sent to the provider where
- * it accepts one (Clutch: the `customRequestId` header), so that a call whose response was lost can be
- * looked up later with `findTransaction`.
+ * Every call carries `requestId`: our own reference for this provider call, sent to the provider where it
+ * accepts one (Clutch: the `customRequestId` and `externalTransactionId` headers).
+ *
+ * A call whose answer was lost is resolved by `resolveLostCall`: by a look-up of our reference where the
+ * provider has one (Givex and SVS do), from the card's state otherwise (Clutch: its history cannot be
+ * searched by our reference). `lostAnswerStrategy` says which, per operation; for `state`, the adapter
+ * serialises money-moving calls per card, so what the provider finds on the card is ours or another
+ * channel's, never a concurrent call of ours.
  *
  * Failures are thrown as the typed errors in `provider-errors.ts`; anything else is a bug.
  */
@@ -15,7 +20,7 @@ export interface GiftCardProvider {
 
   /** Available balance (held funds excluded). Validates the PIN when one is given. */
   balance(input: BalanceInput): Promise<BalanceResult>;
-  /** Reserve funds. With `allowPartial`, a short card holds what it has (never zero: that is a decline). */
+  /** Reserve exactly `amount`; a card without that much is refused (the adapter decides partial approval). */
   hold(input: HoldInput): Promise<HoldResult>;
   /** Charge up to the held amount from a hold and release whatever the hold had left. */
   redeemFromHold(input: RedeemFromHoldInput): Promise<RedeemResult>;
@@ -25,18 +30,19 @@ export interface GiftCardProvider {
   redeem(input: RedeemInput): Promise<RedeemResult>;
   /** Add value: a fulfillment issuance, or a refund when `returnRelated`. */
   issue(input: IssueInput): Promise<IssueResult>;
-  /** Take the next unused card of a card set (electronic fulfillment). The card is not active yet. */
+  /** Take the next unused card of a card set (electronic fulfillment). */
   allocate(input: AllocateInput): Promise<AllocatedCard>;
-  /** Make a card usable (physical cards when shipped; electronic ones after allocation). Idempotent. */
+  /** Make a card usable (physical cards when shipped). */
   activate(input: ActivateInput): Promise<ActivateResult>;
-  /** Undo one earlier balance change. Idempotent. */
+  /** Undo one earlier issuance or redemption (never a hold). */
   void(input: VoidInput): Promise<VoidResult>;
+  /** How this provider resolves a lost answer of `operation`. */
+  lostAnswerStrategy(operation: LostCallOperation): LostAnswerStrategy;
   /**
-   * Look up the provider's record of an earlier call by our `requestId` for it. `null` means the provider
-   * has no such transaction (the call never applied). Providers that cannot look up throw
-   * `ProviderUnsupportedError`.
+   * What became of a call whose answer was lost: APPLIED (with what it did), NOT_APPLIED (proven by the
+   * provider's state or look-up), or UNDECIDED (with the candidates found, for an operator). Never guesses.
    */
-  findTransaction(input: FindTransactionInput): Promise<ProviderTransaction | null>;
+  resolveLostCall(input: LostCallInput): Promise<LostCallFinding>;
   /** Resolves when the provider is reachable. */
   checkHealth(): Promise<void>;
   /** Releases what the client holds open (keep-alive connections); called on shutdown. */
@@ -67,7 +73,6 @@ export interface BalanceResult {
 export interface HoldInput extends Call {
   card: CardCredentials;
   amount: Money;
-  allowPartial: boolean;
 }
 
 export interface HoldResult {
@@ -126,9 +131,7 @@ export interface ActivateInput extends Call {
   cardNumber: string;
 }
 
-export interface ActivateResult {
-  transactionId?: string;
-}
+export type ActivateResult = Record<string, never>;
 
 export interface VoidInput extends Call {
   cardNumber: string;
@@ -139,23 +142,43 @@ export interface VoidResult {
   transactionId: string;
 }
 
-export interface FindTransactionInput extends Call {
-  cardNumber: string;
-  /** The `requestId` of the earlier call we want to learn about. */
+export type LostCallOperation = 'HOLD' | 'REDEEM_FROM_HOLD' | 'RELEASE_HOLD' | 'REDEEM' | 'ISSUE' | 'ALLOCATE' | 'ACTIVATE' | 'VOID';
+
+/** `reference`: the provider can look our request id up. `state`: the card's state and history must tell. */
+export type LostAnswerStrategy = 'reference' | 'state';
+
+/** What the adapter has recorded on the card: anything here is ours and explained, so never a candidate. */
+export interface KnownOnCard {
+  holdIds: ReadonlySet<string>;
+  transactionIds: ReadonlySet<string>;
+}
+
+export interface LostCallInput extends Call {
+  operation: LostCallOperation;
+  /** The `requestId` of the call whose answer was lost. */
   reference: string;
-  currency: string;
-}
-
-export type ProviderTransactionKind = 'HOLD' | 'REDEEM' | 'RELEASE' | 'ISSUE' | 'VOID' | 'ALLOCATE' | 'ACTIVATE';
-
-export interface ProviderTransaction {
-  transactionId: string;
-  kind: ProviderTransactionKind;
+  cardNumber?: string;
+  /** What the call asked to move (zero for a release). */
   amount: Money;
-  /** A void, or a redeem/release of a hold, names the transaction it acted on. */
-  relatedTransactionId?: string;
-  voided: boolean;
+  /** The hold a redeem from a hold or a release acted on. */
+  holdId?: string;
+  /** When the call was sent (our clock). */
+  startedAt: Date;
+  /** True once a request still in flight can no longer land: "nothing found" then means "not applied". */
+  graceElapsed: boolean;
+  known: KnownOnCard;
 }
+
+export interface LostCallCandidate {
+  transactionId: string;
+  amount: string;
+  at?: string;
+}
+
+export type LostCallFinding =
+  | { outcome: 'APPLIED'; transactionId: string | null; amount: Money; note: string }
+  | { outcome: 'NOT_APPLIED'; note: string }
+  | { outcome: 'UNDECIDED'; note: string; candidates: LostCallCandidate[] };
 
 /** Nest injection token for the configured provider. */
 export const GIFT_CARD_PROVIDER = Symbol('GIFT_CARD_PROVIDER');

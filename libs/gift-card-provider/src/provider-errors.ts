@@ -1,7 +1,7 @@
 /**
  * Typed provider failures. The adapter decides what to tell the OMS from the class alone:
  * declined -> 422/decline, invalid -> 502, unavailable -> 503 and retry later,
- * outcome unknown -> record, resolve with `findTransaction`, never repeat blindly.
+ * outcome unknown -> record, resolve with `resolveLostCall`, never repeat blindly.
  */
 export abstract class ProviderError extends Error {
   abstract readonly kind: 'DECLINED' | 'INVALID_REQUEST' | 'UNAVAILABLE' | 'OUTCOME_UNKNOWN' | 'UNSUPPORTED';
@@ -29,6 +29,10 @@ export interface ProviderErrorDetails {
   /** Network error code (`ECONNRESET`, `ETIMEDOUT`...). */
   networkCode?: string;
   requestRef?: string;
+  /** The provider's own failure code (Clutch `errorCode`). */
+  errorCode?: number;
+  /** True when the provider's failure is not in our table: logged with its code and text so the table can grow. */
+  unrecognised?: boolean;
   /** Set when the failure is a circuit breaker failing fast (the provider was not called). */
   circuitOpen?: boolean;
 }

@@ -27,6 +27,9 @@ export interface ProviderCallLogEntry {
   outcome: string;
   reason?: string;
   detail?: string;
+  /** The provider's failure code, and (masked) text when the code is not in our table. */
+  errorCode?: number;
+  providerMessage?: string;
 }
 
 export const silentProviderLogger: ProviderLogger = { debug: () => undefined, warn: () => undefined };

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Res }
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
+import { BehaviourSettingsError, SandboxBehaviour } from '../behaviour/sandbox-behaviour';
 import { FaultSettingsError } from '../faults/fault-dice';
 import { FaultsService } from '../faults/faults.service';
 import { checkLedger } from '../ledger/ledger-check';
@@ -9,12 +10,13 @@ import { invalidRequest } from '../protocol/clutch-error';
 import { parseNewCard, parseNewCardSet } from './admin-requests';
 import { AdminService } from './admin.service';
 
-/** The sandbox's admin API (not part of Clutch, no authentication): cards, card sets, faults, ledger check. */
+/** The sandbox's admin API (not part of Clutch, no authentication): cards, card sets, faults, behaviour, ledger check. */
 @Controller('_sandbox')
 export class AdminController {
   constructor(
     private readonly admin: AdminService,
     private readonly faults: FaultsService,
+    private readonly behaviour: SandboxBehaviour,
     @InjectDataSource() private readonly dataSource: DataSource,
   ) {}
 
@@ -64,5 +66,27 @@ export class AdminController {
   @HttpCode(200)
   clearFaults() {
     return this.faults.clear();
+  }
+
+  /** The sandbox's readings of Clutch's [unknown] behaviour (over-balance holds, hold lifetime, error codes...). */
+  @Get('behaviour')
+  behaviourSettings() {
+    return this.behaviour.settings;
+  }
+
+  @Put('behaviour')
+  configureBehaviour(@Body() body: unknown) {
+    try {
+      return this.behaviour.configure(body);
+    } catch (error) {
+      if (error instanceof BehaviourSettingsError) throw invalidRequest(error.message);
+      throw error;
+    }
+  }
+
+  @Delete('behaviour')
+  @HttpCode(200)
+  resetBehaviour() {
+    return this.behaviour.reset();
   }
 }

@@ -1,4 +1,4 @@
-import { ClutchErrorMessages } from '@gcpa/clutch';
+import { CLUTCH_ERRORS } from '@gcpa/clutch';
 import { currencyScale, formatMinor } from '@gcpa/money';
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -48,7 +48,7 @@ export class AdminService implements OnApplicationBootstrap {
   async createCard(request: NewCard): Promise<CardSummary> {
     return this.dataSource.transaction(async (manager) => {
       const cardSet = await manager.findOneBy(CardSetEntity, { id: request.cardSetId });
-      if (!cardSet) throw notFound(ClutchErrorMessages.cardSetNotFound);
+      if (!cardSet) throw notFound(CLUTCH_ERRORS.cardSetNotFound.message);
       const currency = request.currency ?? cardSet.currency;
       const balance = parseAdminAmount(request.balance, currency);
       let card: CardEntity;
@@ -89,7 +89,7 @@ export class AdminService implements OnApplicationBootstrap {
   async card(cardNumber: string) {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
       const card = await manager.findOneBy(CardEntity, { cardNumber });
-      if (!card) throw notFound(ClutchErrorMessages.cardNotFound);
+      if (!card) throw notFound(CLUTCH_ERRORS.cardNotFound.message);
       const holds = await manager.find(HoldEntity, { where: { cardNumber }, order: { createdAt: 'DESC' } });
       const history = await manager.find(LedgerTransactionEntity, { where: { cardNumber }, order: { seq: 'DESC' } });
       const figures = cardFigures(card, holds.filter((h) => h.status === 'OPEN'));

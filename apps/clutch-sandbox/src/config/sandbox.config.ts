@@ -72,15 +72,28 @@ export class SandboxConfig {
   @IsOptional() @IsString()
   SANDBOX_FAULT_METHODS?: string = undefined;
 
+  /** Faults: answer HTTP 500 after the call was applied (a lost answer Clutch might really give). */
+  @ToNumber() @IsNumber() @Min(0) @Max(1)
+  SANDBOX_FAULT_APPLY_THEN_ERROR_RATE: number = 0;
+
+  /** Open holds lapse after this many seconds (unset: never). The same as `holdTtlSeconds` of `PUT /_sandbox/behaviour`. */
+  @IsOptional() @ToInt() @Min(1) @Max(31536000) @IsInt()
+  SANDBOX_HOLD_TTL_SECONDS?: number = undefined;
+
+  /** A hold for more than the available balance: `refuse` (insufficient funds) or `holdShort`. */
+  @IsIn(['refuse', 'holdShort'])
+  SANDBOX_OVER_BALANCE_HOLD: string = 'refuse';
+
   crossCheck(): string[] {
     const total =
       this.SANDBOX_FAULT_ERROR_RATE +
       this.SANDBOX_FAULT_RATE_LIMIT_RATE +
       this.SANDBOX_FAULT_TIMEOUT_RATE +
       this.SANDBOX_FAULT_DROP_RATE +
-      this.SANDBOX_FAULT_RESET_RATE;
+      this.SANDBOX_FAULT_RESET_RATE +
+      this.SANDBOX_FAULT_APPLY_THEN_ERROR_RATE;
     return typeof total === 'number' && total > 1
-      ? [`SANDBOX_FAULT_*_RATE: the five rates must add up to at most 1 (got ${total})`]
+      ? [`SANDBOX_FAULT_*_RATE: the six rates must add up to at most 1 (got ${total})`]
       : [];
   }
 }

@@ -1,7 +1,8 @@
 import { CLUTCH_METHODS } from '@gcpa/clutch';
 
 /** What the sandbox does to one merchant call. */
-export type FaultOutcome = 'none' | 'error' | 'rateLimit' | 'timeout' | 'drop' | 'reset';
+/** `drop` and `applyThenError` act after the operation committed: the call applied, its answer is lost. */
+export type FaultOutcome = 'none' | 'error' | 'rateLimit' | 'timeout' | 'drop' | 'reset' | 'applyThenError';
 
 export interface FaultSettings {
   latencyMs: number;
@@ -11,6 +12,7 @@ export interface FaultSettings {
   timeoutRate: number;
   dropRate: number;
   resetRate: number;
+  applyThenErrorRate: number;
   seed: number;
   /** Only these Clutch methods get faults; null = every method. */
   methods: string[] | null;
@@ -31,6 +33,7 @@ export const NO_FAULTS: Omit<FaultSettings, 'seed'> = {
   timeoutRate: 0,
   dropRate: 0,
   resetRate: 0,
+  applyThenErrorRate: 0,
   methods: null,
   hangMs: 30000,
 };
@@ -56,6 +59,7 @@ export function outcomeOf(draw: number, settings: FaultSettings): FaultOutcome {
     ['timeout', settings.timeoutRate],
     ['drop', settings.dropRate],
     ['reset', settings.resetRate],
+    ['applyThenError', settings.applyThenErrorRate],
   ];
   for (const [outcome, rate] of stacked) {
     threshold += rate;
@@ -65,7 +69,7 @@ export function outcomeOf(draw: number, settings: FaultSettings): FaultOutcome {
 }
 
 export const hasFaults = (s: FaultSettings): boolean =>
-  s.latencyMs > 0 || s.jitterMs > 0 || s.errorRate + s.rateLimitRate + s.timeoutRate + s.dropRate + s.resetRate > 0;
+  s.latencyMs > 0 || s.jitterMs > 0 || s.errorRate + s.rateLimitRate + s.timeoutRate + s.dropRate + s.resetRate + s.applyThenErrorRate > 0;
 
 /**
  * The dice of one fault configuration: one draw per affected call decides its outcome, and a second stream
@@ -91,7 +95,7 @@ export class FaultDice {
 
 export class FaultSettingsError extends Error {}
 
-const RATE_FIELDS = ['errorRate', 'rateLimitRate', 'timeoutRate', 'dropRate', 'resetRate'] as const;
+const RATE_FIELDS = ['errorRate', 'rateLimitRate', 'timeoutRate', 'dropRate', 'resetRate', 'applyThenErrorRate'] as const;
 const MS_FIELDS = ['latencyMs', 'jitterMs', 'hangMs'] as const;
 
 /** Reads `PUT /_sandbox/faults`; fields left out are off (hangMs: 30000; seed: random). */

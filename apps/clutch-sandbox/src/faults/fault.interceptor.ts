@@ -1,4 +1,4 @@
-import { ClutchErrorMessages } from '@gcpa/clutch';
+import { ClutchTransportMessages } from '@gcpa/clutch';
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, from, map, switchMap } from 'rxjs';
@@ -9,7 +9,7 @@ import { FaultsService } from './faults.service';
 
 /**
  * Applies the configured faults to a merchant call: latency before handling; then an error, a rate limit,
- * a hang or a reset instead of handling (nothing applied); or a drop after the operation committed.
+ * a hang or a reset instead of handling (nothing applied); or, after the operation committed, a drop or a 500.
  */
 @Injectable()
 export class FaultInterceptor implements NestInterceptor {
@@ -25,6 +25,8 @@ export class FaultInterceptor implements NestInterceptor {
       switchMap(() => next.handle()),
       map((body) => {
         if (decision.outcome === 'drop') abandon(request, reply, 'drop');
+        // Applied and committed, then an internal error: a 5xx on a money call may have been applied.
+        if (decision.outcome === 'applyThenError') throw new ClutchError(500, ClutchTransportMessages.internal);
         return body;
       }),
     );
@@ -34,9 +36,9 @@ export class FaultInterceptor implements NestInterceptor {
     if (decision.delayMs > 0) await sleep(decision.delayMs);
     switch (decision.outcome) {
       case 'error':
-        throw new ClutchError(503, ClutchErrorMessages.internal);
+        throw new ClutchError(503, ClutchTransportMessages.internal);
       case 'rateLimit':
-        throw new ClutchError(429, ClutchErrorMessages.rateLimited);
+        throw new ClutchError(429, ClutchTransportMessages.rateLimited);
       case 'timeout':
         reply.hijack();
         await untilClosedOr(request, this.faults.settings.hangMs);

@@ -21,6 +21,7 @@ export class FaultsService {
           timeoutRate: config.SANDBOX_FAULT_TIMEOUT_RATE,
           dropRate: config.SANDBOX_FAULT_DROP_RATE,
           resetRate: config.SANDBOX_FAULT_RESET_RATE,
+          applyThenErrorRate: config.SANDBOX_FAULT_APPLY_THEN_ERROR_RATE,
           seed: config.SANDBOX_FAULT_SEED,
           hangMs: config.SANDBOX_FAULT_HANG_MS,
           methods: config.SANDBOX_FAULT_METHODS

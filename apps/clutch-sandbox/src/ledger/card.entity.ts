@@ -19,6 +19,10 @@ export class CardEntity {
   @Column('char', { length: 3 })
   currency: string;
 
+  /** Set when the card was allocated or activated; Clutch shows it as `activationDate`. */
+  @Column('timestamptz', { name: 'activated_at', nullable: true })
+  activatedAt: Date | null;
+
   @Column('bigint', { name: 'balance_minor', transformer: bigintColumn })
   balanceMinor: bigint;
 

@@ -1,7 +1,7 @@
 import { bigintColumn } from '@gcpa/database';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type HoldStatus = 'OPEN' | 'REDEEMED' | 'RELEASED' | 'VOIDED';
+export type HoldStatus = 'OPEN' | 'REDEEMED' | 'RELEASED' | 'VOIDED' | 'EXPIRED';
 
 /** A reservation on a card; its id is the transactionId of the hold. `amountMinor` is what it still holds. */
 @Entity('hold')

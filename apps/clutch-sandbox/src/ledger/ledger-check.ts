@@ -11,6 +11,7 @@ export interface LedgerProblem {
 /**
  * The ledger's invariants, checked across every card: what `GET /_sandbox/ledger/check` reports.
  * Balance movements: issue +, redeem -, a void reverses what it voided (a hold's void moves nothing).
+ * A redeem from a hold may take more than the hold (Clutch does not cap it); an expired hold has no closing row.
  */
 const CHECKS: Array<{ problem: string; sql: string; describe: (row: Record<string, string>) => Omit<LedgerProblem, 'problem'> }> = [
   {
@@ -52,15 +53,14 @@ const CHECKS: Array<{ problem: string; sql: string; describe: (row: Record<strin
     problem: 'hold-status-differs-from-history',
     sql: `SELECT h.id, h.card_number, h.status, COUNT(t.id) AS closings
           FROM hold h LEFT JOIN ledger_transaction t ON t.related_transaction_id = h.id AND t.closes_hold
-          GROUP BY h.id, h.card_number, h.status HAVING (h.status = 'OPEN') <> (COUNT(t.id) = 0)`,
+          GROUP BY h.id, h.card_number, h.status HAVING (h.status IN ('OPEN', 'EXPIRED')) <> (COUNT(t.id) = 0)`,
     describe: (r) => ({ holdId: r.id, cardNumber: r.card_number, detail: `status ${r.status} with ${r.closings} closing rows` }),
   },
   {
     problem: 'hold-amount-differs-from-history',
     sql: `SELECT h.id, h.card_number, h.status, h.original_amount_minor, h.amount_minor, COALESCE(SUM(t.amount_minor), 0) AS redeemed
           FROM hold h LEFT JOIN ledger_transaction t ON t.related_transaction_id = h.id AND t.action = 'redeem'
-          GROUP BY h.id HAVING COALESCE(SUM(t.amount_minor), 0) > h.original_amount_minor
-            OR (h.status = 'OPEN' AND h.original_amount_minor - COALESCE(SUM(t.amount_minor), 0) <> h.amount_minor)`,
+          GROUP BY h.id HAVING h.status = 'OPEN' AND GREATEST(h.original_amount_minor - COALESCE(SUM(t.amount_minor), 0), 0) <> h.amount_minor`,
     describe: (r) => ({
       holdId: r.id,
       cardNumber: r.card_number,

@@ -31,6 +31,7 @@ export function checkPin(card: Pick<CardState, 'pin'>, request: { forcePinValida
   if (request.forcePinValidation && card.pin !== null && request.pin !== card.pin) throw refuse('invalidPin');
 }
 
+/** Clutch: "Could not find the account that goes with the specified card." for a number never allocated or activated. */
 export function checkActive(card: Pick<CardState, 'active'>): void {
   if (!card.active) throw refuse('cardInactive');
 }
@@ -47,4 +48,26 @@ export function amountToTake(available: bigint, requested: bigint, redeemMaxOnOv
   if (available >= requested) return requested;
   if (redeemMaxOnOverdraw && available > 0n) return available;
   throw refuse('insufficientFunds');
+}
+
+/** A hold for more than is available: refused, or (behaviour `holdShort`) what is available, if anything. */
+export function amountToHold(available: bigint, requested: bigint, overBalance: 'refuse' | 'holdShort'): bigint {
+  return amountToTake(available, requested, overBalance === 'holdShort');
+}
+
+/**
+ * What a history row did to the balance, as `cardHistory` shows it: a redeem negative, an issue positive, a
+ * hold and a hold release 0; a void the opposite of what it voided.
+ */
+export function signedAmount(action: string, amountMinor: bigint, voidedAction?: string): bigint {
+  switch (action) {
+    case 'issue':
+      return amountMinor;
+    case 'redeem':
+      return -amountMinor;
+    case 'void':
+      return voidedAction === 'redeem' ? amountMinor : voidedAction === 'issue' ? -amountMinor : 0n;
+    default:
+      return 0n;
+  }
 }

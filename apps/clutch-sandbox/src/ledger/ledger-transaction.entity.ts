@@ -1,6 +1,8 @@
 import { bigintColumn } from '@gcpa/database';
-import type { HistoryAction } from '@gcpa/clutch';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** The sandbox's own kinds of history row; Clutch shows them as callType and signed balance updates. */
+export type HistoryAction = 'hold' | 'redeem' | 'issue' | 'void' | 'allocate' | 'activate';
 
 /** One row of a card's history: every movement of value, and the allocations and activations. */
 @Entity('ledger_transaction')
@@ -25,6 +27,13 @@ export class LedgerTransactionEntity {
 
   @Column('text', { name: 'custom_request_id', nullable: true })
   customRequestId: string | null;
+
+  /** Clutch's id of the request that made this row (`requestRef`), and our External ID. */
+  @Column('uuid', { name: 'request_ref', nullable: true })
+  requestRef: string | null;
+
+  @Column('text', { name: 'external_transaction_id', nullable: true })
+  externalTransactionId: string | null;
 
   @Column('uuid', { name: 'related_transaction_id', nullable: true })
   relatedTransactionId: string | null;

@@ -1,12 +1,13 @@
-import { HistoryAction } from '@gcpa/clutch';
 import { Money } from '@gcpa/money';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
+import { SandboxBehaviour } from '../behaviour/sandbox-behaviour';
 import { refuse } from '../protocol/clutch-error';
 import {
   AllocateCommand,
+  CardHistoryCommand,
   HoldCommand,
   IssueCommand,
   PinCheck,
@@ -17,8 +18,8 @@ import { CardSetEntity } from './card-set.entity';
 import { CardEntity } from './card.entity';
 import { isTransactionId, newCardNumber, newPin } from './card-numbers';
 import { HoldEntity } from './hold.entity';
-import { LedgerTransactionEntity } from './ledger-transaction.entity';
-import { amountToTake, cardFigures, checkActive, checkCurrency, checkPin } from './ledger-rules';
+import { HistoryAction, LedgerTransactionEntity } from './ledger-transaction.entity';
+import { amountToHold, amountToTake, cardFigures, checkActive, checkCurrency, checkPin, signedAmount } from './ledger-rules';
 
 /** A card with its open holds, read in one consistent view. */
 export interface CardView {
@@ -28,20 +29,28 @@ export interface CardView {
 
 export interface BalanceChange {
   transactionId: string;
-  /** What the operation actually moved or reserved (less than asked with redeemMaxOnOverdraw). */
+  /** What the operation actually moved or reserved (less than asked when it overdrew). */
   amountMinor: bigint;
+  didOverdraw: boolean;
   view: CardView;
 }
 
 export interface Allocation {
   cardNumber: string;
   pin: string | null;
-  transactionId?: string;
 }
 
-/** Who is calling: stored on every history row the call creates. */
+/** Who is calling, and Clutch's id of this request: stored on every history row the call creates. */
 export interface CallContext {
   customRequestId: string | null;
+  externalTransactionId?: string | null;
+  requestRef?: string | null;
+}
+
+/** A history row as `cardHistory` shows it: its signed movement is computed from what it acted on. */
+export interface HistoryRow {
+  row: LedgerTransactionEntity;
+  signedMinor: bigint;
 }
 
 /**
@@ -51,18 +60,35 @@ export interface CallContext {
  */
 @Injectable()
 export class LedgerService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly behaviour: SandboxBehaviour,
+  ) {}
 
-  async search(request: { cardNumber: string } & PinCheck): Promise<CardView> {
+  /** The card, or null when Clutch would list none (unknown, or inactive without `includeInactive`). */
+  async search(request: { cardNumber: string; includeInactive: boolean } & PinCheck): Promise<CardView | null> {
+    await this.expireHolds(this.dataSource.manager, request.cardNumber);
     const view = await this.snapshotCard(request.cardNumber);
+    if (!view || (!view.card.active && !request.includeInactive)) return null;
     checkPin(view.card, request);
     return view;
   }
 
+  /** Holds older than the configured lifetime lapse (lazily, when their card is next looked at). */
+  private async expireHolds(manager: EntityManager, cardNumber: string): Promise<void> {
+    const ttl = this.behaviour.settings.holdTtlSeconds;
+    if (ttl === null) return;
+    await manager.query(
+      `UPDATE hold SET status = 'EXPIRED', amount_minor = 0, closed_at = now()
+        WHERE card_number = $1 AND status = 'OPEN' AND created_at < now() - make_interval(secs => $2)`,
+      [cardNumber, ttl],
+    );
+  }
+
   /** A card and its open holds in one statement (one consistent snapshot, one round trip): for reads. */
-  private async snapshotCard(cardNumber: string): Promise<CardView> {
+  private async snapshotCard(cardNumber: string): Promise<CardView | null> {
     const rows: Array<Record<string, any>> = await this.dataSource.query(
-      `SELECT c.card_number, c.pin, c.card_set_id, c.active, c.currency, c.balance_minor::text AS balance_minor,
+      `SELECT c.card_number, c.pin, c.card_set_id, c.active, c.activated_at, c.currency, c.balance_minor::text AS balance_minor,
               COALESCE(json_agg(json_build_object('id', h.id, 'amount', h.amount_minor::text, 'original', h.original_amount_minor::text)
                 ORDER BY h.created_at, h.id) FILTER (WHERE h.id IS NOT NULL), '[]') AS holds
          FROM card c LEFT JOIN hold h ON h.card_number = c.card_number AND h.status = 'OPEN'
@@ -71,7 +97,7 @@ export class LedgerService {
       [cardNumber],
     );
     const row = rows[0];
-    if (!row) throw refuse('cardNotFound');
+    if (!row) return null;
     const holds: Array<{ id: string; amount: string; original: string }> =
       typeof row.holds === 'string' ? JSON.parse(row.holds) : row.holds;
     const card = this.dataSource.manager.create(CardEntity, {
@@ -79,6 +105,7 @@ export class LedgerService {
       pin: row.pin,
       cardSetId: row.card_set_id,
       active: row.active,
+      activatedAt: row.activated_at === null ? null : new Date(row.activated_at),
       currency: row.currency,
       balanceMinor: BigInt(row.balance_minor),
     });
@@ -98,7 +125,8 @@ export class LedgerService {
     return this.dataSource.transaction(async (manager) => {
       const view = await this.lockCard(manager, request.cardNumber);
       this.checkSpendable(view.card, request, request.amount);
-      const amount = amountToTake(cardFigures(view.card, view.openHolds).available, request.amount.minor, request.redeemMaxOnOverdraw);
+      const available = cardFigures(view.card, view.openHolds).available;
+      const amount = amountToHold(available, request.amount.minor, this.behaviour.settings.overBalanceHold);
       const transaction = await this.record(manager, view.card, 'hold', amount, context);
       const hold = manager.create(HoldEntity, {
         id: transaction.id,
@@ -110,7 +138,7 @@ export class LedgerService {
       });
       await manager.insert(HoldEntity, hold);
       view.openHolds.push(hold);
-      return { transactionId: transaction.id, amountMinor: amount, view };
+      return { transactionId: transaction.id, amountMinor: amount, didOverdraw: amount < request.amount.minor, view };
     });
   }
 
@@ -121,11 +149,14 @@ export class LedgerService {
       const amount = amountToTake(cardFigures(view.card, view.openHolds).available, request.amount.minor, request.redeemMaxOnOverdraw);
       const transaction = await this.record(manager, view.card, 'redeem', amount, context);
       await this.setBalance(manager, view.card, view.card.balanceMinor - amount);
-      return { transactionId: transaction.id, amountMinor: amount, view };
+      return { transactionId: transaction.id, amountMinor: amount, didOverdraw: amount < request.amount.minor, view };
     });
   }
 
-  /** Charges up to the hold's amount; with releaseHoldRemainder the hold closes (amount 0: a plain release). */
+  /**
+   * Charges from the hold; with releaseHoldRemainder the hold closes (amount 0: a plain release). Like Clutch,
+   * the redeem is not capped at the held amount: more is taken from the available balance when it has it.
+   */
   async redeemFromHold(request: RedeemFromHoldCommand, context: CallContext): Promise<BalanceChange> {
     return this.dataSource.transaction(async (manager) => {
       const view = await this.lockCard(manager, request.cardNumber);
@@ -134,7 +165,7 @@ export class LedgerService {
       if (!hold || hold.cardNumber !== view.card.cardNumber) throw refuse('holdNotFound');
       if (hold.status !== 'OPEN') throw refuse('holdClosed');
       const amount = request.amount.minor;
-      if (amount > hold.amountMinor) throw refuse('insufficientFunds');
+      if (amount > hold.amountMinor + cardFigures(view.card, view.openHolds).available) throw refuse('insufficientFunds');
 
       const closes = request.releaseHoldRemainder;
       const transaction = await this.record(manager, view.card, 'redeem', amount, context, {
@@ -142,7 +173,7 @@ export class LedgerService {
         closesHold: closes,
       });
       if (amount > 0n) await this.setBalance(manager, view.card, view.card.balanceMinor - amount);
-      const remaining = closes ? 0n : hold.amountMinor - amount;
+      const remaining = closes || amount >= hold.amountMinor ? 0n : hold.amountMinor - amount;
       const status = !closes ? 'OPEN' : amount > 0n ? 'REDEEMED' : 'RELEASED';
       await manager.query(
         `UPDATE hold SET amount_minor = $2, status = $3, closed_at = CASE WHEN $3 = 'OPEN' THEN NULL ELSE now() END WHERE id = $1`,
@@ -151,7 +182,7 @@ export class LedgerService {
       const open = view.openHolds.find((h) => h.id === hold.id);
       if (open) open.amountMinor = remaining;
       if (closes) view.openHolds = view.openHolds.filter((h) => h.id !== hold.id);
-      return { transactionId: transaction.id, amountMinor: amount, view };
+      return { transactionId: transaction.id, amountMinor: amount, didOverdraw: false, view };
     });
   }
 
@@ -164,7 +195,7 @@ export class LedgerService {
         isReturnRelated: request.isReturnRelated,
       });
       await this.setBalance(manager, view.card, view.card.balanceMinor + amount);
-      return { transactionId: transaction.id, amountMinor: amount, view };
+      return { transactionId: transaction.id, amountMinor: amount, didOverdraw: false, view };
     });
   }
 
@@ -175,12 +206,12 @@ export class LedgerService {
   }
 
   /**
-   * A new inactive card of the set. Idempotent on the caller's customRequestId (our sandbox's choice, so a
-   * lost allocate response can be recovered): the same id gives back the same card.
+   * A new inactive card of the set. Sent again, it allocates another card (nothing suggests Clutch is
+   * idempotent); `allocateIdempotent` makes the same customRequestId give back the same card.
    */
   private async allocateFromCardSet(cardSetId: string, context: CallContext): Promise<Allocation> {
     return this.dataSource.transaction(async (manager) => {
-      if (context.customRequestId !== null) {
+      if (context.customRequestId !== null && this.behaviour.settings.allocateIdempotent) {
         await manager.query(`SELECT pg_advisory_xact_lock(hashtext('allocate:' || $1))`, [context.customRequestId]);
         const earlier = await manager.findOneBy(LedgerTransactionEntity, {
           action: 'allocate',
@@ -188,7 +219,7 @@ export class LedgerService {
         });
         if (earlier) {
           const card = await manager.findOneByOrFail(CardEntity, { cardNumber: earlier.cardNumber });
-          return { cardNumber: card.cardNumber, pin: card.pin, transactionId: earlier.id };
+          return { cardNumber: card.cardNumber, pin: card.pin };
         }
       }
       const cardSet = await manager.findOneBy(CardSetEntity, { id: cardSetId });
@@ -199,8 +230,8 @@ export class LedgerService {
         pin: cardSet.hasPin ? newPin() : null,
         active: false,
       });
-      const transaction = await this.record(manager, card, 'allocate', 0n, context);
-      return { cardNumber: card.cardNumber, pin: card.pin, transactionId: transaction.id };
+      await this.record(manager, card, 'allocate', 0n, context);
+      return { cardNumber: card.cardNumber, pin: card.pin };
     });
   }
 
@@ -208,16 +239,11 @@ export class LedgerService {
   private async activate(cardNumber: string, context: CallContext): Promise<Allocation> {
     return this.dataSource.transaction(async (manager) => {
       const { card } = await this.lockCard(manager, cardNumber, false);
-      if (card.active) {
-        const earlier = await manager.findOne(LedgerTransactionEntity, {
-          where: { cardNumber, action: 'activate' },
-          order: { seq: 'DESC' },
-        });
-        return { cardNumber, pin: card.pin, transactionId: earlier?.id };
-      }
-      await manager.query(`UPDATE card SET active = true WHERE card_number = $1`, [cardNumber]);
-      const transaction = await this.record(manager, card, 'activate', 0n, context);
-      return { cardNumber, pin: card.pin, transactionId: transaction.id };
+      // [unknown] what Clutch answers for a card allocated already; the sandbox answers success, changing nothing.
+      if (card.active) return { cardNumber, pin: card.pin };
+      await manager.query(`UPDATE card SET active = true, activated_at = now() WHERE card_number = $1`, [cardNumber]);
+      await this.record(manager, card, 'activate', 0n, context);
+      return { cardNumber, pin: card.pin };
     });
   }
 
@@ -246,7 +272,7 @@ export class LedgerService {
       switch (transaction.action) {
         case 'hold': {
           const hold = view.openHolds.find((h) => h.id === transaction.id);
-          if (!hold) throw refuse('voidNotPossible');
+          if (!hold || !this.behaviour.settings.voidHolds) throw refuse('voidNotPossible');
           await manager.query(`UPDATE hold SET amount_minor = 0, status = 'VOIDED', closed_at = now() WHERE id = $1`, [hold.id]);
           closesHold = true;
           break;
@@ -272,13 +298,27 @@ export class LedgerService {
     });
   }
 
-  /** The card's history, newest first. */
-  async history(cardNumber: string): Promise<{ card: CardEntity; transactions: LedgerTransactionEntity[] }> {
-    // Rows are only ever appended (and flagged voided), so two plain reads are consistent enough.
-    const card = await this.dataSource.manager.findOneBy(CardEntity, { cardNumber });
+  /** One page of the card's history, newest first, with the number of rows in all. */
+  async history(request: CardHistoryCommand): Promise<{ rows: HistoryRow[]; total: number }> {
+    // Rows are only ever appended (and flagged voided), so plain reads are consistent enough.
+    const card = await this.dataSource.manager.findOneBy(CardEntity, { cardNumber: request.cardNumber });
     if (!card) throw refuse('cardNotFound');
-    const transactions = await this.dataSource.manager.find(LedgerTransactionEntity, { where: { cardNumber }, order: { seq: 'DESC' } });
-    return { card, transactions };
+    const total = await this.dataSource.manager.countBy(LedgerTransactionEntity, { cardNumber: request.cardNumber });
+    const page = await this.dataSource.manager.find(LedgerTransactionEntity, {
+      where: { cardNumber: request.cardNumber },
+      order: { seq: 'DESC' },
+      take: request.limit,
+      skip: request.offset,
+    });
+    const relatedIds = page.filter((r) => r.action === 'void' && r.relatedTransactionId).map((r) => r.relatedTransactionId!);
+    const related = relatedIds.length
+      ? await this.dataSource.manager.find(LedgerTransactionEntity, { where: relatedIds.map((id) => ({ id })) })
+      : [];
+    const actionOf = new Map(related.map((r) => [r.id, r.action]));
+    return {
+      rows: page.map((row) => ({ row, signedMinor: signedAmount(row.action, row.amountMinor, actionOf.get(row.relatedTransactionId ?? '')) })),
+      total,
+    };
   }
 
   /** Inserts a card under a fresh random number (retrying the rare collision). */
@@ -289,12 +329,12 @@ export class LedgerService {
     for (let attempt = 0; attempt < 10; attempt++) {
       const cardNumber = card.cardNumber ?? newCardNumber();
       const rows: unknown[] = await manager.query(
-        `INSERT INTO card (card_number, pin, card_set_id, active, currency, balance_minor)
-         VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (card_number) DO NOTHING RETURNING card_number`,
+        `INSERT INTO card (card_number, pin, card_set_id, active, activated_at, currency, balance_minor)
+         VALUES ($1, $2, $3, $4, CASE WHEN $4 THEN now() END, $5, 0) ON CONFLICT (card_number) DO NOTHING RETURNING card_number`,
         [cardNumber, card.pin, card.cardSetId, card.active, card.currency],
       );
       if (rows.length === 1) {
-        return manager.create(CardEntity, { ...card, cardNumber, balanceMinor: 0n });
+        return manager.create(CardEntity, { ...card, cardNumber, balanceMinor: 0n, activatedAt: card.active ? new Date() : null });
       }
       if (card.cardNumber !== undefined) throw new CardNumberTaken(cardNumber);
     }
@@ -317,6 +357,8 @@ export class LedgerService {
       amountMinor,
       currency: card.currency,
       customRequestId: context.customRequestId,
+      externalTransactionId: context.externalTransactionId ?? null,
+      requestRef: context.requestRef ?? null,
       relatedTransactionId: extra.relatedTransactionId ?? null,
       isReturnRelated: extra.isReturnRelated ?? false,
       closesHold: extra.closesHold ?? false,
@@ -333,6 +375,7 @@ export class LedgerService {
   private async lockCard(manager: EntityManager, cardNumber: string, withHolds = true): Promise<CardView> {
     const card = await manager.findOne(CardEntity, { where: { cardNumber }, lock: { mode: 'pessimistic_write' } });
     if (!card) throw refuse('cardNotFound');
+    await this.expireHolds(manager, cardNumber);
     const openHolds = withHolds
       ? await manager.find(HoldEntity, { where: { cardNumber, status: 'OPEN' }, order: { createdAt: 'ASC', id: 'ASC' } })
       : [];

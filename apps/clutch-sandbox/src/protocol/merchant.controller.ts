@@ -2,13 +2,13 @@ import { CLUTCH_METHODS, ClutchMethod } from '@gcpa/clutch';
 import { Body, Controller, Headers, HttpCode, Param, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { FaultInterceptor } from '../faults/fault.interceptor';
-import { CallContext, LedgerService } from '../ledger/ledger.service';
+import { BalanceChange, CallContext, LedgerService } from '../ledger/ledger.service';
 import { ClutchAuthGuard } from './clutch-auth.guard';
 import { ClutchError } from './clutch-error';
-import { major, presentBalances, presentCard, presentHistoryEntry } from './presenters';
+import { presentBalances, presentCard, presentHistoryEntry } from './presenters';
 import { parseAllocate, parseCardHistory, parseSearch, parseUpdateBalance, parseVoid } from './requests';
 
-/** The Clutch merchant API: `POST /merchant/{method}` with a JSON body. */
+/** The Clutch merchant API: `POST /merchant/{method}` with a JSON body, answered in the recorded wire shapes. */
 @Controller('merchant')
 @UseGuards(ClutchAuthGuard)
 @UseInterceptors(FaultInterceptor)
@@ -21,65 +21,66 @@ export class MerchantController {
     @Param('method') method: string,
     @Body() body: unknown,
     @Headers('customrequestid') customRequestId: string | undefined,
+    @Headers('externaltransactionid') externalTransactionId: string | undefined,
   ): Promise<Record<string, unknown>> {
     if (!(CLUTCH_METHODS as readonly string[]).includes(method)) {
       throw new ClutchError(404, `Invalid request: unknown method ${method}`);
     }
-    const context: CallContext = { customRequestId: customRequestId ? customRequestId : null };
+    const requestRef = randomUUID();
+    const context: CallContext = { customRequestId: customRequestId || null, externalTransactionId: externalTransactionId || null, requestRef };
     const result = await this.dispatch(method as ClutchMethod, body, context);
-    return { success: true, requestRef: randomUUID(), ...result };
+    return { success: true, ...result, requestRef };
   }
 
   private async dispatch(method: ClutchMethod, body: unknown, context: CallContext): Promise<object> {
     switch (method) {
       case 'search': {
+        // An unknown card is a success with no cards, not a failure.
         const view = await this.ledger.search(parseSearch(body));
-        return { cards: [presentCard(view)] };
+        return { cards: view ? [presentCard(view)] : [], usedCache: false };
       }
       case 'updateBalance': {
         const command = parseUpdateBalance(body);
-        const currency = command.amount.currency;
+        const returnBalances = (body as { returnBalances?: unknown }).returnBalances === true;
+        let change: BalanceChange;
         switch (command.action) {
-          case 'hold': {
-            const change = await this.ledger.hold(command, context);
-            return {
-              transactionId: change.transactionId,
-              amountHeld: major(change.amountMinor, currency),
-              balances: presentBalances(change.view),
-            };
-          }
+          case 'hold':
+            change = await this.ledger.hold(command, context);
+            break;
           case 'redeem':
-          case 'redeemFromHold': {
-            const change =
-              command.action === 'redeem'
-                ? await this.ledger.redeem(command, context)
-                : await this.ledger.redeemFromHold(command, context);
-            return {
-              transactionId: change.transactionId,
-              amountRedeemed: major(change.amountMinor, currency),
-              balances: presentBalances(change.view),
-            };
-          }
-          case 'issue': {
-            const change = await this.ledger.issue(command, context);
-            return { transactionId: change.transactionId, balances: presentBalances(change.view) };
-          }
+            change = await this.ledger.redeem(command, context);
+            break;
+          case 'redeemFromHold':
+            change = await this.ledger.redeemFromHold(command, context);
+            break;
+          case 'issue':
+            change = await this.ledger.issue(command, context);
+            break;
         }
-        break;
+        // No amount field: what moved is what was asked, unless didOverdraw.
+        return {
+          transactionId: change.transactionId,
+          cardNumber: command.cardNumber,
+          didOverdraw: change.didOverdraw,
+          ...(returnBalances ? { balances: presentBalances(change.view) } : {}),
+        };
       }
       case 'allocate': {
         const allocation = await this.ledger.allocate(parseAllocate(body), context);
-        return {
-          cardNumber: allocation.cardNumber,
-          ...(allocation.pin !== null ? { pin: allocation.pin } : {}),
-          ...(allocation.transactionId ? { transactionId: allocation.transactionId } : {}),
-        };
+        return { cardNumber: allocation.cardNumber, ...(allocation.pin !== null ? { pin: allocation.pin } : {}) };
       }
-      case 'void':
+      case 'voidTransaction':
         return this.ledger.void(parseVoid(body).transactionId, context);
       case 'cardHistory': {
-        const { transactions } = await this.ledger.history(parseCardHistory(body).cardNumber);
-        return { transactions: transactions.map(presentHistoryEntry) };
+        const { rows, total } = await this.ledger.history(parseCardHistory(body));
+        const times = rows.map((r) => r.row.createdAt.getTime());
+        return {
+          transactions: rows.map(presentHistoryEntry),
+          transactionCount: total,
+          matchCount: total,
+          oldestTransaction: times.length ? Math.min(...times) : null,
+          newestTransaction: times.length ? Math.max(...times) : null,
+        };
       }
     }
   }

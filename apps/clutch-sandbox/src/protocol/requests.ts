@@ -1,5 +1,5 @@
 import { AmountFormatError, Money, currencyScale, fromMajorNumber, isCurrency } from '@gcpa/money';
-import { invalidRequest } from './clutch-error';
+import { invalidRequest, refuse } from './clutch-error';
 
 /**
  * Reading Clutch request bodies into typed commands. Anything malformed is an HTTP 400
@@ -13,13 +13,14 @@ export interface PinCheck {
 
 export interface SearchCommand extends PinCheck {
   cardNumber: string;
+  /** Cards never allocated or activated are listed too (without an activation date). */
+  includeInactive: boolean;
 }
 
 export interface HoldCommand extends PinCheck {
   action: 'hold';
   cardNumber: string;
   amount: Money;
-  redeemMaxOnOverdraw: boolean;
 }
 
 export interface RedeemCommand extends PinCheck {
@@ -81,6 +82,13 @@ function optionalBoolean(body: Body, field: string): boolean {
   return value;
 }
 
+/** A card number, or Clutch's recorded refusal (code 6) when there is none. */
+function cardNumberOf(body: Body, path = 'cardNumber'): string {
+  const value = body[path.split('.').pop()!];
+  if (value === undefined || value === null || value === '') throw refuse('noCardNumber');
+  return requiredString(body, path.split('.').pop()!, path);
+}
+
 function pinCheck(body: Body): PinCheck {
   return { forcePinValidation: optionalBoolean(body, 'forcePinValidation'), pin: optionalString(body, 'pin') };
 }
@@ -115,12 +123,12 @@ export function parseSearch(raw: unknown): SearchCommand {
   const body = asObject(raw, 'body');
   const filters = asObject(body.filters ?? null, 'filters');
   if (body.returnFields !== undefined && body.returnFields !== null) asObject(body.returnFields, 'returnFields');
-  return { cardNumber: requiredString(filters, 'cardNumber', 'filters.cardNumber'), ...pinCheck(body) };
+  return { cardNumber: cardNumberOf(filters, 'filters.cardNumber'), includeInactive: optionalBoolean(body, 'includeInactive'), ...pinCheck(body) };
 }
 
 export function parseUpdateBalance(raw: unknown): BalanceCommand {
   const body = asObject(raw, 'body');
-  const cardNumber = requiredString(body, 'cardNumber');
+  const cardNumber = cardNumberOf(body);
   const action = body.action;
   if (action !== 'hold' && action !== 'redeem' && action !== 'issue') {
     throw invalidRequest(`action must be one of hold, redeem, issue`);
@@ -142,8 +150,13 @@ export function parseUpdateBalance(raw: unknown): BalanceCommand {
   // A zero amount only makes sense as the release of a hold.
   if (amount.minor === 0n) throw invalidRequest(`amount.amount must be greater than 0 for ${action}`);
   if (action === 'issue') {
+    const expiration = optionalString(body, 'issuedBalanceExpiration');
+    if (expiration !== undefined && !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(expiration)) {
+      throw invalidRequest('issuedBalanceExpiration must be "yyyy-MM-dd HH:mm:ss"');
+    }
     return { action, cardNumber, amount, isReturnRelated: optionalBoolean(body, 'isReturnRelated'), ...pin };
   }
+  if (action === 'hold') return { action, cardNumber, amount, ...pin };
   return { action, cardNumber, amount, redeemMaxOnOverdraw: optionalBoolean(body, 'redeemMaxOnOverdraw'), ...pin };
 }
 
@@ -154,13 +167,27 @@ export function parseAllocate(raw: unknown): AllocateCommand {
   if (hasSet === hasCard) throw invalidRequest('give exactly one of cardSetId or cardNumber');
   return hasSet
     ? { kind: 'fromCardSet', cardSetId: requiredString(body, 'cardSetId') }
-    : { kind: 'activate', cardNumber: requiredString(body, 'cardNumber') };
+    : { kind: 'activate', cardNumber: cardNumberOf(body) };
 }
 
 export function parseVoid(raw: unknown): { transactionId: string } {
   return { transactionId: requiredString(asObject(raw, 'body'), 'transactionId') };
 }
 
-export function parseCardHistory(raw: unknown): { cardNumber: string } {
-  return { cardNumber: requiredString(asObject(raw, 'body'), 'cardNumber') };
+export interface CardHistoryCommand {
+  cardNumber: string;
+  limit: number;
+  offset: number;
+}
+
+function optionalCount(body: Body, field: string, fallback: number, max: number): number {
+  const value = body[field];
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) throw invalidRequest(`${field} must be an integer between 0 and ${max}`);
+  return value;
+}
+
+export function parseCardHistory(raw: unknown): CardHistoryCommand {
+  const body = asObject(raw, 'body');
+  return { cardNumber: cardNumberOf(body), limit: optionalCount(body, 'limit', 100, 1000), offset: optionalCount(body, 'offset', 0, 10_000_000) };
 }

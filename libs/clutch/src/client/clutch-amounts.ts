@@ -1,5 +1,5 @@
 import { DeclineReason, ProviderInvalidRequestError } from '@gcpa/gift-card-provider';
-import { Money, fromMajorNumber, isCurrency, toMajorNumber } from '@gcpa/money';
+import { Money, fromMajorNumber, toMajorNumber } from '@gcpa/money';
 import { ClutchAmount, ClutchBalance } from '../protocol';
 
 /**
@@ -61,9 +61,4 @@ export function summariseBalances(balances: readonly ClutchBalance[] | undefined
   }
   if (inCurrency === 0 && otherCurrency > 0) return { decline: 'CURRENCY_MISMATCH' };
   return { available: { minor: available, currency }, held: { minor: held, currency } };
-}
-
-/** The currency of a history entry: its own code when it is one, else the one the caller expects. */
-export function historyCurrency(amount: ClutchAmount | undefined, fallback: string): string {
-  return amount && isCurrency(amount.balanceCode) ? amount.balanceCode : fallback;
 }

@@ -1,3 +1,5 @@
+import type { RefusalMeaning } from '../errors';
+
 /** How to reach one Clutch account. Plain values: the adapter builds them from its configuration. */
 export interface ClutchClientOptions {
   /** `https://api.clutch.com/merchant/` in production; the sandbox's `/merchant/` locally. */
@@ -23,6 +25,13 @@ export interface ClutchClientOptions {
   healthTimeoutMs?: number;
   /** Keep-alive sockets per host. Default 64. */
   maxSockets?: number;
+  /** Failure codes learned from a real account (`CLUTCH_ERROR_CODES`), read before the built-in table. */
+  errorCodes?: ReadonlyMap<number, RefusalMeaning>;
+  /**
+   * How far Clutch's clock may be from ours: history entries this much older than a lost call still count as
+   * possibly its own. Default 10 000 ms.
+   */
+  clockSkewMs?: number;
   /** The caller's request id, sent as `X-Request-Id` on each call so a provider's logs can be matched to ours. */
   currentRequestId?: () => string | undefined;
 }
@@ -34,6 +43,8 @@ export interface ResolvedClutchClientOptions extends ClutchClientOptions {
   readRetryInitialDelayMs: number;
   healthTimeoutMs: number;
   maxSockets: number;
+  errorCodes: ReadonlyMap<number, RefusalMeaning>;
+  clockSkewMs: number;
 }
 
 export function resolveClutchClientOptions(options: ClutchClientOptions): ResolvedClutchClientOptions {
@@ -49,5 +60,7 @@ export function resolveClutchClientOptions(options: ClutchClientOptions): Resolv
     readRetryInitialDelayMs: options.readRetryInitialDelayMs ?? 50,
     healthTimeoutMs: options.healthTimeoutMs ?? Math.min(options.timeoutMs, 2000),
     maxSockets: options.maxSockets ?? 64,
+    errorCodes: options.errorCodes ?? new Map(),
+    clockSkewMs: options.clockSkewMs ?? 10_000,
   };
 }

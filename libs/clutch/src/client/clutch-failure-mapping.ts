@@ -1,5 +1,4 @@
 import {
-  DeclineReason,
   ProviderDeclinedError,
   ProviderError,
   ProviderErrorDetails,
@@ -8,14 +7,15 @@ import {
   ProviderUnavailableError,
   maskSensitiveText,
 } from '@gcpa/gift-card-provider';
-import { ClutchErrorMessages, ClutchMethod } from '../protocol';
+import { CLUTCH_ERRORS, ClutchTransportMessages, RefusalMeaning, refusalByMessage } from '../errors';
+import { ClutchMethod } from '../protocol';
 
 /**
  * Turns what came back from Clutch (an HTTP answer, or a network failure) into our typed failures.
  * Pure functions: the whole table is unit-tested without a server.
  */
 
-/** Read-only calls are safe to repeat; a mutating call whose answer was lost has an unknown outcome. */
+/** Read-only calls are safe to repeat; a call that changes money and loses its answer has an unknown outcome. */
 export type CallKind = 'read' | 'mutating';
 
 export interface CallContext {
@@ -24,19 +24,10 @@ export interface CallContext {
   kind: CallKind;
 }
 
-/** Business failures: Clutch answers them with `success: false` and one of these texts. */
-export const CLUTCH_DECLINE_REASONS: ReadonlyMap<string, DeclineReason> = new Map<string, DeclineReason>([
-  [ClutchErrorMessages.cardNotFound, 'CARD_NOT_FOUND'],
-  [ClutchErrorMessages.invalidPin, 'INVALID_PIN'],
-  [ClutchErrorMessages.cardInactive, 'CARD_INACTIVE'],
-  [ClutchErrorMessages.insufficientFunds, 'INSUFFICIENT_FUNDS'],
-  [ClutchErrorMessages.holdNotFound, 'HOLD_NOT_AVAILABLE'],
-  [ClutchErrorMessages.holdClosed, 'HOLD_NOT_AVAILABLE'],
-  [ClutchErrorMessages.cardSetNotFound, 'CARD_SET_NOT_FOUND'],
-  [ClutchErrorMessages.cardSetExhausted, 'CARD_SET_EXHAUSTED'],
-  [ClutchErrorMessages.currencyMismatch, 'CURRENCY_MISMATCH'],
-  [ClutchErrorMessages.voidNotPossible, 'NOT_VOIDABLE'],
-]);
+/** Codes the operator added (`CLUTCH_ERROR_CODES`), consulted before the built-in table. */
+export type ErrorCodeOverrides = ReadonlyMap<number, RefusalMeaning>;
+
+const BUILT_IN_CODES: ReadonlyMap<number, RefusalMeaning> = new Map(Object.values(CLUTCH_ERRORS).map((row) => [row.code, row.meaning]));
 
 const CREDENTIALS_HINT =
   'Clutch refused our credentials (HTTP 401): the client is misconfigured; check CLUTCH_API_KEY, ' +
@@ -47,39 +38,48 @@ function withDetails<E extends ProviderError>(error: E, ctx: CallContext, extra:
   return error;
 }
 
-/** The decline for a known business failure text, or undefined. */
-export function declineReasonFor(errorMessage: string | undefined, method: ClutchMethod): DeclineReason | undefined {
-  if (errorMessage === undefined) return undefined;
-  if (errorMessage === ClutchErrorMessages.transactionNotFound) {
-    // Only void and a redeem from a hold name a transaction; either way it cannot be acted on.
-    if (method === 'void') return 'NOT_VOIDABLE';
-    if (method === 'updateBalance') return 'HOLD_NOT_AVAILABLE';
-    return undefined;
+/** What a refusal means: by its code first, by its text second; undefined when neither is known. */
+export function refusalMeaning(
+  errorCode: number | undefined,
+  errorMessage: string | undefined,
+  overrides: ErrorCodeOverrides = new Map(),
+): RefusalMeaning | undefined {
+  if (errorCode !== undefined) {
+    const byCode = overrides.get(errorCode) ?? BUILT_IN_CODES.get(errorCode);
+    if (byCode) return byCode;
   }
-  return CLUTCH_DECLINE_REASONS.get(errorMessage);
+  return errorMessage === undefined ? undefined : refusalByMessage(errorMessage)?.meaning;
 }
 
 /**
- * `null` when the answer is a success; otherwise the typed failure. The `errorMessage` wins over the HTTP
- * status for business failures (some gateways answer a missing card with 404), the status wins otherwise.
+ * `null` when the answer is a success; otherwise the typed failure. A refusal (HTTP 400, or any
+ * `success: false`) is mapped from the table; its status says nothing more. 429 was not applied; any 5xx on
+ * a call that changes money may have been applied.
  */
-export function failureFromResponse(status: number, body: unknown, ctx: CallContext): ProviderError | null {
+export function failureFromResponse(
+  status: number,
+  body: unknown,
+  ctx: CallContext,
+  overrides: ErrorCodeOverrides = new Map(),
+): ProviderError | null {
   const record = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : undefined;
   const errorMessage = typeof record?.errorMessage === 'string' ? record.errorMessage : undefined;
+  const errorCode = typeof record?.errorCode === 'number' && Number.isInteger(record.errorCode) ? record.errorCode : undefined;
   const requestRef = typeof record?.requestRef === 'string' ? record.requestRef : undefined;
   const shownMessage = errorMessage === undefined ? undefined : maskSensitiveText(errorMessage);
-  const details = { httpStatus: status, requestRef };
+  const details: ProviderErrorDetails = { httpStatus: status, requestRef, errorCode };
 
-  if (status === 401 || errorMessage === ClutchErrorMessages.unauthorized) {
-    return withDetails(new ProviderInvalidRequestError(CREDENTIALS_HINT, shownMessage), ctx, details);
-  }
-  if (status === 429 || errorMessage === ClutchErrorMessages.rateLimited) {
+  if (status === 401) return withDetails(new ProviderInvalidRequestError(CREDENTIALS_HINT, shownMessage), ctx, details);
+  if (status === 429 || errorMessage === ClutchTransportMessages.rateLimited) {
     return withDetails(new ProviderUnavailableError(`Clutch rate limit (HTTP ${status})`, shownMessage), ctx, details);
   }
-  if (status >= 500 || errorMessage === ClutchErrorMessages.internal) {
-    // A gateway that gave up waiting (504) may have let the call through: for a mutating call that is unknown.
-    if (status === 504 && ctx.kind === 'mutating') {
-      return withDetails(new ProviderOutcomeUnknownError(`Clutch gateway timeout (HTTP 504) on ${ctx.method}`, shownMessage), ctx, details);
+  if (status >= 500) {
+    if (ctx.kind === 'mutating') {
+      return withDetails(
+        new ProviderOutcomeUnknownError(`Clutch answered ${ctx.method} with HTTP ${status}: it may have been applied`, shownMessage),
+        ctx,
+        details,
+      );
     }
     return withDetails(new ProviderUnavailableError(`Clutch unavailable (HTTP ${status})`, shownMessage), ctx, details);
   }
@@ -87,19 +87,24 @@ export function failureFromResponse(status: number, body: unknown, ctx: CallCont
     // The server gave up reading our request: it was not processed.
     return withDetails(new ProviderUnavailableError('Clutch request timeout (HTTP 408)', shownMessage), ctx, details);
   }
-
-  const reason = declineReasonFor(errorMessage, ctx.method);
   if (record?.success === false || status >= 400) {
-    if (reason) return withDetails(new ProviderDeclinedError(reason, shownMessage), ctx, details);
-    if (errorMessage?.startsWith(ClutchErrorMessages.invalidRequestPrefix)) {
+    const meaning = refusalMeaning(errorCode, errorMessage, overrides);
+    if (meaning !== undefined && meaning !== 'INVALID_REQUEST') {
+      return withDetails(new ProviderDeclinedError(meaning, shownMessage), ctx, details);
+    }
+    if (meaning === 'INVALID_REQUEST') {
       return withDetails(new ProviderInvalidRequestError(`Clutch rejected the ${ctx.method} request as invalid`, shownMessage), ctx, details);
     }
-    if (status >= 400) {
-      const hint = status === 404 ? ' (check CLUTCH_BASE_URL)' : status === 403 ? ' (the key may not be allowed this method, brand, location or terminal)' : '';
-      return withDetails(new ProviderInvalidRequestError(`Clutch refused the ${ctx.method} request (HTTP ${status})${hint}`, shownMessage), ctx, details);
-    }
-    // `success: false` with a text we do not know: nothing says it applied, nothing says retrying helps.
-    return withDetails(new ProviderInvalidRequestError(`Clutch failure not recognised on ${ctx.method}`, shownMessage), ctx, details);
+    const hint = status === 404 ? ' (check CLUTCH_BASE_URL)' : status === 403 ? ' (the key may not be allowed this method, brand, location or terminal)' : '';
+    // An unknown code is not a decline: nothing says the card refused it. Flagged so it is logged for the table.
+    return withDetails(
+      new ProviderInvalidRequestError(
+        `Clutch refused the ${ctx.method} request (HTTP ${status}, errorCode ${errorCode ?? 'none'}) with a failure not in our table${hint}`,
+        shownMessage,
+      ),
+      ctx,
+      { ...details, unrecognised: true },
+    );
   }
   if (status >= 300) {
     return withDetails(new ProviderInvalidRequestError(`Clutch answered ${ctx.method} with a redirect (HTTP ${status}); check CLUTCH_BASE_URL`), ctx, details);

@@ -5,7 +5,7 @@ import {
   AllocatedCard,
   BalanceInput,
   BalanceResult,
-  FindTransactionInput,
+  DeclineReason,
   GiftCardProvider,
   HoldInput,
   HoldResult,
@@ -17,8 +17,10 @@ import {
   ProviderInvalidRequestError,
   ProviderLogger,
   ProviderOutcomeUnknownError,
-  ProviderTransaction,
-  ProviderTransactionKind,
+  LostAnswerStrategy,
+  LostCallFinding,
+  LostCallInput,
+  LostCallOperation,
   ProviderUnavailableError,
   RedeemFromHoldInput,
   RedeemInput,
@@ -44,22 +46,24 @@ import {
   handleWhen,
   retry,
 } from 'cockatiel';
+import { CLUTCH_ERRORS } from '../errors';
 import {
   AllocateRequest,
   AllocateResponse,
+  CardHistoryEntry,
   CardHistoryRequest,
   CardHistoryResponse,
-  CardHistoryTransaction,
-  ClutchErrorMessages,
+  ClutchBalance,
+  ClutchCard,
   ClutchMethod,
   SearchRequest,
   SearchResponse,
   UpdateBalanceRequest,
   UpdateBalanceResponse,
-  VoidRequest,
-  VoidResponse,
+  VoidTransactionRequest,
+  VoidTransactionResponse,
 } from '../protocol';
-import { fromClutchNumber, historyCurrency, summariseBalances, toClutchAmount } from './clutch-amounts';
+import { fromClutchNumber, summariseBalances, toClutchAmount } from './clutch-amounts';
 import { ClutchClientOptions, ResolvedClutchClientOptions, resolveClutchClientOptions } from './clutch-client-options';
 import {
   CallContext,
@@ -69,6 +73,7 @@ import {
   unreadableResponse,
 } from './clutch-failure-mapping';
 import { ClutchHttp, ClutchNetworkFailure } from './clutch-http';
+import { resolveLostActivation, resolveLostHold, resolveLostHoldUse, resolveLostMovement } from './clutch-lost-answers';
 
 export type ClutchCircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -96,10 +101,15 @@ const CIRCUIT_STATES: Record<CircuitState, ClutchCircuitState> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
+/** History pages read while resolving a lost answer; entries older than the call end the reading sooner. */
+const HISTORY_PAGE = 50;
+const HISTORY_MAX_PAGES = 20;
+
 /**
- * The Clutch merchant API behind the `GiftCardProvider` interface. Mutating calls (updateBalance, allocate,
- * void) are sent once: a lost answer is `ProviderOutcomeUnknownError`, resolved later with
- * `findTransaction`. Reads (search, cardHistory) are retried with backoff. A consecutive-failure circuit
+ * The Clutch merchant API behind the `GiftCardProvider` interface, in the wire format of recorded traffic.
+ * Mutating calls (updateBalance, allocate, voidTransaction) are sent once: a lost answer (timeout, broken
+ * connection, any 5xx) is `ProviderOutcomeUnknownError`, resolved later from the card's state by
+ * `resolveLostCall`. Reads (search, cardHistory) are retried with backoff. A consecutive-failure circuit
  * breaker fails fast while Clutch is down.
  */
 export class ClutchGiftCardProvider implements GiftCardProvider {
@@ -143,25 +153,39 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
     this.http.close();
   }
 
+  private declined(reason: DeclineReason, operation: string, method: ClutchMethod, providerMessage?: string): ProviderDeclinedError {
+    const error = new ProviderDeclinedError(reason, providerMessage);
+    error.details = { provider: 'clutch', operation, providerMethod: method };
+    return error;
+  }
+
   async balance(input: BalanceInput): Promise<BalanceResult> {
+    const card = await this.search('balance', input.requestId, input.card.cardNumber, input.card.pin);
+    if (!card) throw this.declined('CARD_NOT_FOUND', 'balance', 'search', CLUTCH_ERRORS.cardNotFound.message);
+    const summary = summariseBalances(card.balances, input.currency);
+    if ('decline' in summary) throw this.declined(summary.decline, 'balance', 'search');
+    return { available: summary.available, held: summary.held, active: isActive(card) };
+  }
+
+  /** The card as `search` shows it (inactive ones included), or null when Clutch does not know it. */
+  private async search(operation: string, requestId: string, cardNumber: string, pin?: string): Promise<ClutchCard | null> {
     const body: SearchRequest = {
-      filters: { cardNumber: input.card.cardNumber },
-      returnFields: { balances: true, active: true },
-      ...pinFields(input.card.pin),
+      filters: { cardNumber },
+      returnFields: { balances: true, activationDate: true },
+      includeInactive: true,
+      ...pinFields(pin),
     };
     return this.call({
-      operation: 'balance',
+      operation,
       method: 'search',
       kind: 'read',
-      requestId: input.requestId,
-      cardNumber: input.card.cardNumber,
+      requestId,
+      cardNumber,
       body,
       decode: (answer) => {
-        const card = (answer as unknown as SearchResponse).cards?.[0];
-        if (!card) throw new ProviderDeclinedError('CARD_NOT_FOUND', ClutchErrorMessages.cardNotFound);
-        const summary = summariseBalances(card.balances, input.currency);
-        if ('decline' in summary) throw new ProviderDeclinedError(summary.decline);
-        return { available: summary.available, held: summary.held, active: card.active !== false };
+        const cards = (answer as unknown as SearchResponse).cards;
+        if (!Array.isArray(cards)) throw new TypeError('no cards list');
+        return cards.find((c) => c.cardNumber === cardNumber) ?? cards[0] ?? null;
       },
     });
   }
@@ -177,10 +201,12 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
       body,
       decode: (answer) => {
         const response = answer as unknown as UpdateBalanceResponse;
-        const heldAmount = amountOr(response.amountHeld, input.amount);
-        // A hold of nothing reserves nothing: the card had no funds (Clutch normally says so itself).
+        const holdId = transactionIdOf(response);
+        // No amount field: what is held is what was asked, unless the hold's own balance entry says less.
+        const entry = (response.balances ?? []).find((b) => b.isHold === true && b.holdingTransactionId === holdId);
+        const heldAmount = entry ? fromClutchNumber(Math.abs(entry.amount), input.amount.currency) : input.amount;
         if (heldAmount.minor === 0n) throw new ProviderDeclinedError('INSUFFICIENT_FUNDS');
-        return { holdId: transactionIdOf(response), heldAmount };
+        return { holdId, heldAmount };
       },
     });
   }
@@ -200,7 +226,12 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
     return { transactionId };
   }
 
+  /**
+   * With `allowPartial` a short card gives what it has (`redeemMaxOnOverdraw`); Clutch then says only
+   * `didOverdraw`, so what it took is the available balance read just before, less what is left after.
+   */
   async redeem(input: RedeemInput): Promise<RedeemResult> {
+    const before = input.allowPartial ? await this.balance({ requestId: input.requestId, card: input.card, currency: input.amount.currency }) : null;
     const body = chargeBody('redeem', input);
     return this.call({
       operation: 'redeem',
@@ -211,7 +242,11 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
       body,
       decode: (answer) => {
         const response = answer as unknown as UpdateBalanceResponse;
-        return { transactionId: transactionIdOf(response), redeemedAmount: amountOr(response.amountRedeemed, input.amount) };
+        const transactionId = transactionIdOf(response);
+        if (response.didOverdraw !== true) return { transactionId, redeemedAmount: input.amount };
+        const after = summariseBalances(response.balances, input.amount.currency);
+        if (!before || 'decline' in after) throw new TypeError('didOverdraw without balances to read what was taken');
+        return { transactionId, redeemedAmount: { minor: before.available.minor - after.available.minor, currency: input.amount.currency } };
       },
     });
   }
@@ -262,66 +297,101 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
       requestId: input.requestId,
       cardNumber: input.cardNumber,
       body,
-      decode: (answer) => {
-        const transactionId = (answer as unknown as AllocateResponse).transactionId;
-        return typeof transactionId === 'string' && transactionId !== '' ? { transactionId } : {};
-      },
+      decode: () => ({}),
     });
   }
 
   async void(input: VoidInput): Promise<VoidResult> {
-    const body: VoidRequest = { transactionId: input.transactionId };
+    const body: VoidTransactionRequest = { transactionId: input.transactionId };
     return this.call({
       operation: 'void',
-      method: 'void',
+      method: 'voidTransaction',
       kind: 'mutating',
       requestId: input.requestId,
       cardNumber: input.cardNumber,
       body,
-      decode: (answer) => ({ transactionId: transactionIdOf(answer as unknown as VoidResponse) }),
+      decode: (answer) => ({ transactionId: transactionIdOf(answer as unknown as VoidTransactionResponse) }),
     });
   }
 
-  async findTransaction(input: FindTransactionInput): Promise<ProviderTransaction | null> {
-    const body: CardHistoryRequest = { cardNumber: input.cardNumber };
-    return this.call({
-      operation: 'findTransaction',
-      method: 'cardHistory',
-      kind: 'read',
-      requestId: input.requestId,
-      cardNumber: input.cardNumber,
-      body,
-      decode: (answer) => {
-        const transactions = (answer as unknown as CardHistoryResponse).transactions;
-        if (!Array.isArray(transactions)) throw new TypeError('no transactions list');
-        // Newest first: a reference used twice names its latest call.
-        const match = transactions.find((t) => t.customRequestId === input.reference);
-        return match ? toProviderTransaction(match, input.currency) : null;
-      },
-    });
+  /** Clutch's history cannot be searched by our reference: every lost answer is resolved from state. */
+  lostAnswerStrategy(_operation: LostCallOperation): LostAnswerStrategy {
+    return 'state';
+  }
+
+  async resolveLostCall(input: LostCallInput): Promise<LostCallFinding> {
+    const cardNumber = input.cardNumber;
+    if (input.operation === 'ALLOCATE') {
+      // Nothing names the card a lost allocation took, and no value is on it: allocate again, record the loss.
+      return { outcome: 'NOT_APPLIED', note: 'a lost allocation leaves an empty card nobody knows; allocate again' };
+    }
+    if (cardNumber === undefined) return { outcome: 'UNDECIDED', note: 'no card to look at', candidates: [] };
+    switch (input.operation) {
+      case 'HOLD':
+        return resolveLostHold(await this.search('resolveLostCall', input.requestId, cardNumber), input);
+      case 'REDEEM_FROM_HOLD':
+      case 'RELEASE_HOLD': {
+        const card = await this.search('resolveLostCall', input.requestId, cardNumber);
+        const gone = !card?.balances?.some((b: ClutchBalance) => b.isHold === true && b.holdingTransactionId === input.holdId);
+        const history = gone && input.amount.minor > 0n ? await this.historySince(input.requestId, cardNumber, input.startedAt) : [];
+        return resolveLostHoldUse(card, history, input);
+      }
+      case 'ISSUE':
+        return resolveLostMovement(await this.historySince(input.requestId, cardNumber, input.startedAt), input.amount.minor, input);
+      case 'REDEEM':
+        return resolveLostMovement(await this.historySince(input.requestId, cardNumber, input.startedAt), -input.amount.minor, input);
+      case 'ACTIVATE':
+        return resolveLostActivation(await this.search('resolveLostCall', input.requestId, cardNumber), input);
+      case 'VOID':
+        return { outcome: 'UNDECIDED', note: 'a lost void cannot be told from the card; an operator decides', candidates: [] };
+    }
+  }
+
+  /** The card's history entries from `since` (less the allowed clock skew) on, newest first. */
+  private async historySince(requestId: string, cardNumber: string, since: Date): Promise<CardHistoryEntry[]> {
+    const from = since.getTime() - this.options.clockSkewMs;
+    const entries: CardHistoryEntry[] = [];
+    for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
+      const body: CardHistoryRequest = { cardNumber, limit: HISTORY_PAGE, offset: page * HISTORY_PAGE };
+      const transactions = await this.call({
+        operation: 'resolveLostCall',
+        method: 'cardHistory',
+        kind: 'read',
+        requestId,
+        cardNumber,
+        body,
+        decode: (answer) => {
+          const list = (answer as unknown as CardHistoryResponse).transactions;
+          if (!Array.isArray(list)) throw new TypeError('no transactions list');
+          return list;
+        },
+      });
+      for (const entry of transactions) {
+        if (typeof entry.transactionTime !== 'number' || entry.transactionTime < from) return entries;
+        entries.push(entry);
+      }
+      if (transactions.length < HISTORY_PAGE) return entries;
+    }
+    // More history since the call than we read: what we did not read could hold the answer.
+    throw new ProviderUnavailableError(`card history since ${since.toISOString()} is longer than ${HISTORY_PAGE * HISTORY_MAX_PAGES} entries`);
   }
 
   /**
-   * One authenticated look-up of a card that cannot exist: "not found" proves Clutch answers and accepts
-   * our credentials. Rejects with the typed failure otherwise (invalid request for wrong credentials).
+   * One authenticated look-up of a card that cannot exist: a success (`cards: []`) proves Clutch answers
+   * and accepts our credentials. Rejects with the typed failure otherwise (invalid request for wrong credentials).
    */
   async checkHealth(): Promise<void> {
     const body: SearchRequest = { filters: { cardNumber: HEALTH_PROBE_CARD_NUMBER }, returnFields: { balances: false } };
-    try {
-      await this.call({
-        operation: 'checkHealth',
-        method: 'search',
-        kind: 'read',
-        requestId: 'health-check',
-        body,
-        timeoutMs: this.options.healthTimeoutMs,
-        retry: false,
-        decode: () => undefined,
-      });
-    } catch (error) {
-      if (error instanceof ProviderDeclinedError && error.reason === 'CARD_NOT_FOUND') return;
-      throw error;
-    }
+    await this.call({
+      operation: 'checkHealth',
+      method: 'search',
+      kind: 'read',
+      requestId: 'health-check',
+      body,
+      timeoutMs: this.options.healthTimeoutMs,
+      retry: false,
+      decode: () => undefined,
+    });
   }
 
   private async redeemHold(operation: string, requestId: string, cardNumber: string, holdId: string, amount: Money): Promise<RedeemResult> {
@@ -342,7 +412,8 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
       body,
       decode: (answer) => {
         const response = answer as unknown as UpdateBalanceResponse;
-        return { transactionId: transactionIdOf(response), redeemedAmount: amountOr(response.amountRedeemed, amount) };
+        // No amount field: a redeem from a hold takes what was asked (we never ask for more than it holds).
+        return { transactionId: transactionIdOf(response), redeemedAmount: amount };
       },
     });
   }
@@ -381,7 +452,7 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
       if (error instanceof ClutchNetworkFailure) throw failureFromNetworkError(error, call);
       throw error;
     }
-    const failure = failureFromResponse(answer.status, answer.body, call);
+    const failure = failureFromResponse(answer.status, answer.body, call, this.options.errorCodes);
     if (failure) {
       if (failure instanceof ProviderDeclinedError || failure instanceof ProviderInvalidRequestError) return { refused: failure };
       throw failure;
@@ -414,6 +485,13 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
     if (attempt > 1) entry.attempt = attempt;
     if (failure instanceof ProviderDeclinedError) entry.reason = failure.reason;
     if (failure && !(failure instanceof ProviderDeclinedError)) entry.detail = failure.message;
+    if (failure?.details?.errorCode !== undefined) entry.errorCode = failure.details.errorCode;
+    if (failure?.details?.unrecognised) {
+      // An operator extends the table (CLUTCH_ERROR_CODES) from this line.
+      entry.providerMessage = failure.providerMessage;
+      this.logger.warn({ ...entry, msg: `clutch ${call.operation}: failure not in the error table` });
+      return;
+    }
     if (failure && failure.kind !== 'DECLINED') this.logger.warn(entry);
     else this.logger.debug(entry);
   }
@@ -428,36 +506,9 @@ function transactionIdOf(response: { transactionId?: unknown }): string {
   return response.transactionId;
 }
 
-/** The amount Clutch reports it moved, or what we asked for when it does not say. */
-function amountOr(value: number | undefined, requested: Money): Money {
-  return value === undefined || value === null ? requested : fromClutchNumber(value, requested.currency);
-}
-
-function toProviderTransaction(entry: CardHistoryTransaction, currency: string): ProviderTransaction {
-  const amount = entry.amount ? fromClutchNumber(entry.amount.amount, historyCurrency(entry.amount, currency)) : zero(currency);
-  const kind = transactionKind(entry, amount);
-  const transaction: ProviderTransaction = { transactionId: entry.transactionId, kind, amount, voided: entry.voided === true };
-  if (entry.relatedTransactionId) transaction.relatedTransactionId = entry.relatedTransactionId;
-  return transaction;
-}
-
-function transactionKind(entry: CardHistoryTransaction, amount: Money): ProviderTransactionKind {
-  switch (entry.action) {
-    case 'hold':
-      return 'HOLD';
-    case 'redeem':
-      return amount.minor === 0n && entry.relatedTransactionId ? 'RELEASE' : 'REDEEM';
-    case 'issue':
-      return 'ISSUE';
-    case 'void':
-      return 'VOID';
-    case 'allocate':
-      return 'ALLOCATE';
-    case 'activate':
-      return 'ACTIVATE';
-    default:
-      throw new TypeError(`unknown history action ${JSON.stringify(entry.action)}`);
-  }
+/** A card is active once it was allocated or activated: Clutch then shows its activation date. */
+function isActive(card: ClutchCard): boolean {
+  return typeof card.activationDate === 'string' && card.activationDate !== '';
 }
 
 /** Whatever escaped the breaker, as a typed failure; the breaker's own refusal is "circuit open". */
@@ -479,7 +530,7 @@ function chargeBody(action: 'hold' | 'redeem', input: HoldInput | RedeemInput): 
     action,
     amount: toClutchAmount(input.amount),
     ...pinFields(input.card.pin),
-    ...(input.allowPartial ? { redeemMaxOnOverdraw: true } : {}),
+    ...('allowPartial' in input && input.allowPartial ? { redeemMaxOnOverdraw: true } : {}),
     returnBalances: true,
   };
 }

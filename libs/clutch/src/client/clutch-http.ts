@@ -60,7 +60,8 @@ export class ClutchHttp {
   async post(method: ClutchMethod, body: object, requestId: string, timeoutMs?: number): Promise<ClutchHttpAnswer> {
     try {
       const response = await this.client.post(method, body, {
-        headers: { [ClutchHeaders.customRequestId]: requestId, ...this.traceHeader() },
+        // Both: Clutch's portal shows and searches the External ID, which makes manual reconciliation possible.
+        headers: { [ClutchHeaders.customRequestId]: requestId, [ClutchHeaders.externalTransactionId]: requestId, ...this.traceHeader() },
         ...(timeoutMs === undefined ? {} : { timeout: timeoutMs }),
       });
       return { status: response.status, body: response.data };

@@ -4,3 +4,4 @@ export * from './clutch-amounts';
 export { ClutchHttp, ClutchNetworkFailure } from './clutch-http';
 export { ClutchGiftCardProvider, HEALTH_PROBE_CARD_NUMBER } from './clutch-gift-card-provider';
 export type { ClutchCircuitState } from './clutch-gift-card-provider';
+export * from './clutch-lost-answers';
