@@ -11,6 +11,7 @@ import { AdapterConfig } from './config/adapter.config';
 import { HistoryService } from './history/history.service';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyStore } from './idempotency/idempotency.store';
+import { CardLease } from './provider-calls/card-lease';
 import { ProviderCallsService } from './provider-calls/provider-calls.service';
 import { SettlementsController } from './settlements/settlements.controller';
 import { SettlementsService } from './settlements/settlements.service';
@@ -22,12 +23,16 @@ import { SettlementReads } from './settlements/settlement-reads.service';
   providers: [
     { provide: CardVault, inject: [AdapterConfig], useFactory: (c: AdapterConfig) => new CardVault(c.CARD_DATA_KEY) },
     { provide: 'UNKNOWN_OUTCOME_GRACE_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.UNKNOWN_OUTCOME_GRACE_MS },
+    // A card's lease outlives the longest call it covers; a busy card is waited for about as long as one call takes.
+    { provide: 'CARD_LEASE_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.CLUTCH_TIMEOUT_MS * 3 + 5000 },
+    { provide: 'CARD_LEASE_WAIT_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.CLUTCH_TIMEOUT_MS * 2 + 1000 },
     { provide: 'HOLD_TTL_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.HOLD_TTL_HOURS * 3600_000 },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
     IdempotencyStore,
     HistoryService,
     ProviderCallsService,
+    CardLease,
     RowLease,
     ChainLock,
     HoldsService,

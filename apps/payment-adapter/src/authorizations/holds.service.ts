@@ -1,5 +1,6 @@
-import { GIFT_CARD_PROVIDER, GiftCardProvider, HoldResult, ProviderDeclinedError } from '@gcpa/gift-card-provider';
+import { GIFT_CARD_PROVIDER, GiftCardProvider, HoldResult, ProviderDeclinedError, ProviderError } from '@gcpa/gift-card-provider';
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { HistoryService } from '../history/history.service';
@@ -60,51 +61,77 @@ export class HoldsService {
   }
 
   /**
-   * Holds `requestedMinor` for a PENDING authorization and records the answer. A hold whose answer was lost
-   * is looked up: if it exists it is kept when `adoptLostHold` (the caller is about to report it) and
-   * released otherwise (nobody will ever be told about it).
+   * Holds `requestedMinor` for a PENDING authorization and records the answer. With partial approval the
+   * card's available balance is read first and min(requested, available) is held: no provider's amount
+   * field is trusted, and what is reported is exactly what is held. A hold refused for funds (another
+   * channel spent the card meanwhile) is read and tried once more. A hold whose answer was lost is looked
+   * up: if it exists it is kept when `adoptLostHold` (the caller is about to report it) and released
+   * otherwise (nobody will ever be told about it).
    */
   async place(authorization: Authorization, pin: string | undefined, actor: string, adoptLostHold: boolean): Promise<HoldOutcome> {
     const cardNumber = this.vault.decrypt(authorization.cardEncrypted);
     const unplaced = { ...authorization };
-    const result = await this.calls.run(
-      this.intentFor(authorization, 'HOLD'),
-      (requestId) =>
-        this.provider.hold({
-          requestId,
-          card: { cardNumber, pin },
-          amount: { minor: authorization.requestedMinor, currency: authorization.currency },
-          allowPartial: authorization.allowPartial,
-        }),
-      (value: HoldResult) => ({ transactionId: value.holdId, resultMinor: value.heldAmount.minor }),
-      // Approved in the commit that records the answer: a crash in between must not leave the hold unowned.
-      (manager, value, call) => this.approve(authorization, value.holdId, value.heldAmount.minor, actor, call.id, manager),
-    );
-    if (result.ok) return 'APPROVED';
-    // A success whose commit failed (handled as a lost answer below) changed nothing but this copy.
-    Object.assign(authorization, unplaced);
-    const { error, call } = result;
+    for (let attempt = 1; ; attempt++) {
+      let asked = authorization.requestedMinor;
+      if (authorization.allowPartial) {
+        const read = await this.availableOn(authorization, cardNumber, pin);
+        if ('error' in read) return this.notPlaced(authorization, read.error, actor);
+        asked = read.available < asked ? read.available : asked;
+        if (asked <= 0n) return this.notPlaced(authorization, new ProviderDeclinedError('INSUFFICIENT_FUNDS'), actor);
+      }
+      const result = await this.calls.run(
+        { ...this.intentFor(authorization, 'HOLD'), amountMinor: asked },
+        (requestId) =>
+          this.provider.hold({ requestId, card: { cardNumber, pin }, amount: { minor: asked, currency: authorization.currency } }),
+        (value: HoldResult) => ({ transactionId: value.holdId, resultMinor: value.heldAmount.minor }),
+        // Approved in the commit that records the answer: a crash in between must not leave the hold unowned.
+        (manager, value, call) => this.approve(authorization, value.holdId, value.heldAmount.minor, actor, call.id, manager),
+      );
+      if (result.ok) return 'APPROVED';
+      // A success whose commit failed (handled as a lost answer below) changed nothing but this copy.
+      Object.assign(authorization, unplaced);
+      const { error, call } = result;
+      const spentMeanwhile = error instanceof ProviderDeclinedError && error.reason === 'INSUFFICIENT_FUNDS';
+      if (spentMeanwhile && authorization.allowPartial && attempt === 1) continue;
+      if (error.kind === 'OUTCOME_UNKNOWN') {
+        const resolution = await this.calls.resolve(call);
+        if (resolution.applied === true) {
+          const holdId = resolution.transaction.transactionId!;
+          if (adoptLostHold) {
+            await this.approve(authorization, holdId, resolution.transaction.amount.minor, actor, call.id);
+            return 'APPROVED';
+          }
+          await this.releaseOrRetryLater(authorization, holdId, actor, call);
+        }
+        if (resolution.applied === 'unknown' && adoptLostHold) return 'UNKNOWN';
+      }
+      return this.notPlaced(authorization, error, actor, call.id);
+    }
+  }
+
+  /** The card's available balance, read (and its PIN checked) before a partial hold; or why it could not be read. */
+  private async availableOn(authorization: Authorization, cardNumber: string, pin: string | undefined): Promise<{ available: bigint } | { error: ProviderError }> {
+    try {
+      const balance = await this.provider.balance({ requestId: randomUUID(), card: { cardNumber, pin }, currency: authorization.currency });
+      if (!balance.active) return { error: new ProviderDeclinedError('CARD_INACTIVE') };
+      return { available: balance.available.minor };
+    } catch (error) {
+      if (error instanceof ProviderError) return { error };
+      throw error;
+    }
+  }
+
+  /** Records a hold that was declined, or not placed (nothing applied, or an outcome still unknown). */
+  private async notPlaced(authorization: Authorization, error: ProviderError, actor: string, providerCallId?: string): Promise<HoldOutcome> {
     if (error instanceof ProviderDeclinedError) {
       await this.transition(authorization, 'HOLD_DECLINED', { decision: 'DECLINED', declineReason: error.reason }, actor, {
-        providerCallId: call.id,
+        providerCallId,
         providerMessage: error.providerMessage ?? null,
       });
       return 'DECLINED';
     }
-    if (error.kind === 'OUTCOME_UNKNOWN') {
-      const resolution = await this.calls.resolve(call);
-      if (resolution.applied === true) {
-        const holdId = resolution.transaction.transactionId;
-        if (adoptLostHold) {
-          await this.approve(authorization, holdId, resolution.transaction.amount.minor, actor, call.id);
-          return 'APPROVED';
-        }
-        await this.releaseOrRetryLater(authorization, holdId, actor, call);
-      }
-      if (resolution.applied === 'unknown' && adoptLostHold) return 'UNKNOWN';
-    }
     await this.transition(authorization, 'HOLD_NOT_PROCESSED', {}, actor, {
-      providerCallId: call.id,
+      providerCallId,
       providerMessage: error.providerMessage ?? error.message,
       detail: { errorKind: error.kind },
     });

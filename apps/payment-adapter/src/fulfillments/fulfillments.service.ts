@@ -198,14 +198,15 @@ export class FulfillmentsService {
   }
 
   /**
-   * Takes a card from the card set. Every attempt for this fulfillment sends the same request id (the
-   * fulfillment id, Clutch `customRequestId`): the provider answers a repeat with the card it already
-   * allocated, so a lost answer is recovered by asking again and a line never gets a second card.
+   * Takes a card from the card set. Nothing suggests the provider answers a repeated allocation with the
+   * same card, and nothing names the card a lost allocation took; but no value is ever put on a card before
+   * its allocation was answered, so a lost one is recorded as lost (an empty card nobody knows) and the
+   * next attempt allocates again. A line still gets one card with value.
    */
   private async allocate(fulfillment: GiftCardFulfillment, actor: string): Promise<string | undefined> {
     const result = await this.calls.run(
       { operation: 'ALLOCATE', orderId: fulfillment.orderId, fulfillmentId: fulfillment.id },
-      () => this.provider.allocate({ requestId: fulfillment.id, cardSetId: fulfillment.cardSetId! }),
+      (requestId) => this.provider.allocate({ requestId, cardSetId: fulfillment.cardSetId! }),
       () => ({}),
     );
     if (!result.ok) throw await this.stepFailed(fulfillment, 'ALLOCATE', result.error, result.call.id, actor);
@@ -221,18 +222,22 @@ export class FulfillmentsService {
     return result.value.pin;
   }
 
-  /** Activation is idempotent at the provider: an unknown or failed attempt is simply made again. */
+  /**
+   * Activation is made again after an unknown or failed attempt: the sandbox answers a repeat with success
+   * ([unknown] at Clutch, listed in the README), and a repeat moves no value.
+   */
   private async activate(fulfillment: GiftCardFulfillment, pin: string | undefined, actor: string): Promise<void> {
     const cardNumber = this.vault.decrypt(fulfillment.cardEncrypted!);
     if (fulfillment.kind === 'PHYSICAL') await this.checkShippedCard(fulfillment, cardNumber, pin, actor);
     const result = await this.calls.run(
       { ...this.intentFor(fulfillment, 'ACTIVATE'), amountMinor: undefined },
       (requestId) => this.provider.activate({ requestId, cardNumber }),
-      (value) => ({ transactionId: value.transactionId }),
+      () => ({}),
     );
     if (!result.ok) throw await this.stepFailed(fulfillment, 'ACTIVATE', result.error, result.call.id, actor);
     await this.settleRepeatedCalls(fulfillment.id, 'ACTIVATE');
-    const reference = result.value.transactionId ?? null;
+    // Clutch's activation answer names no transaction.
+    const reference = null;
     await this.update(fulfillment, { activatedAt: new Date(), activateReference: reference }, 'ACTIVATED', actor, {
       providerCallId: result.call.id,
       providerTransactionId: reference,
@@ -332,12 +337,18 @@ export class FulfillmentsService {
    * Earlier allocate/activate calls of this fulfillment whose answer was lost need no look-up once a repeat
    * succeeded: the repeat was idempotent, its answer covers them. Marked so that no sweep chases them.
    */
+  /**
+   * Earlier unanswered attempts of a step that has now succeeded: a repeated activation is the same
+   * activation (APPLIED); a lost allocation took a card nobody knows, with nothing on it (NOT_APPLIED for
+   * this line, noted as a lost card).
+   */
   private async settleRepeatedCalls(fulfillmentId: string, operation: 'ALLOCATE' | 'ACTIVATE'): Promise<void> {
+    const [outcome, note] =
+      operation === 'ACTIVATE' ? ['APPLIED', 'settled by a later repeat of the activation'] : ['NOT_APPLIED', 'lost allocation: an empty card nobody knows may exist at the provider'];
     await this.dataSource.query(
-      `UPDATE provider_call SET outcome = 'APPLIED', completed_at = now(), next_check_at = NULL,
-              provider_message = coalesce(provider_message, '') || ' (settled by a later idempotent repeat)'
+      `UPDATE provider_call SET outcome = $3, completed_at = now(), next_check_at = NULL, resolution_note = $4
         WHERE fulfillment_id = $1 AND operation = $2 AND outcome IN ('PENDING', 'UNKNOWN')`,
-      [fulfillmentId, operation],
+      [fulfillmentId, operation, outcome, note],
     );
   }
 

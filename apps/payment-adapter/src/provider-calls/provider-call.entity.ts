@@ -14,13 +14,13 @@ export type ProviderOperation =
 /**
  * PENDING: intent recorded, call in flight (or the process died during it). SUCCEEDED / DECLINED / FAILED
  * (nothing applied): answered. UNKNOWN: the answer was lost. APPLIED / NOT_APPLIED: an unknown outcome
- * resolved by looking the call up at the provider.
+ * resolved from what the provider shows (the card's state, or a look-up of our reference).
  */
 export type ProviderCallOutcome = 'PENDING' | 'SUCCEEDED' | 'DECLINED' | 'FAILED' | 'UNKNOWN' | 'APPLIED' | 'NOT_APPLIED';
 
 @Entity('provider_call')
 export class ProviderCall {
-  /** Also the reference sent to the provider (Clutch `customRequestId`). */
+  /** Also the reference sent to the provider (Clutch `customRequestId` and `externalTransactionId`). */
   @PrimaryColumn('uuid') id: string;
   @Column('text') operation: ProviderOperation;
   @Column({ name: 'order_id', type: 'text', nullable: true }) orderId: string | null;
@@ -38,6 +38,9 @@ export class ProviderCall {
   @Column({ name: 'result_minor', type: 'bigint', nullable: true, transformer: bigintColumn }) resultMinor: bigint | null;
   @Column({ name: 'provider_message', type: 'text', nullable: true }) providerMessage: string | null;
   @Column({ name: 'error_kind', type: 'text', nullable: true }) errorKind: string | null;
+  /** What a look-up found but could not decide between (for an operator), and what it concluded. */
+  @Column({ type: 'jsonb', nullable: true }) candidates: Array<{ transactionId: string; amount: string; at?: string }> | null;
+  @Column({ name: 'resolution_note', type: 'text', nullable: true }) resolutionNote: string | null;
   @Column({ name: 'check_attempts', type: 'integer', default: 0 }) checkAttempts: number;
   @Column({ name: 'next_check_at', type: 'timestamptz', nullable: true }) nextCheckAt: Date | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;

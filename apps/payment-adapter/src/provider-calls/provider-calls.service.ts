@@ -1,9 +1,19 @@
-import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderError, ProviderOutcomeUnknownError, ProviderTransaction } from '@gcpa/gift-card-provider';
-import { Inject, Injectable } from '@nestjs/common';
+import {
+  GIFT_CARD_PROVIDER,
+  GiftCardProvider,
+  KnownOnCard,
+  LostCallFinding,
+  ProviderError,
+  ProviderOutcomeUnknownError,
+  ProviderUnavailableError,
+} from '@gcpa/gift-card-provider';
+import { Money } from '@gcpa/money';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { Metrics } from '../observability/metrics';
+import { CardLease, HeldCardLease } from './card-lease';
 import { ProviderCall, ProviderCallOutcome, ProviderOperation } from './provider-call.entity';
 
 export interface CallIntent {
@@ -24,8 +34,14 @@ export type CallResult<T> =
   | { ok: true; value: T; call: ProviderCall }
   | { ok: false; error: ProviderError; call: ProviderCall };
 
-/** What the provider's look-up said about an unknown call, once it can be said for sure. */
-export type Resolution = { applied: true; transaction: ProviderTransaction } | { applied: false } | { applied: 'unknown' };
+/** What became of an unknown call, once the provider's state proves it; `unknown` until then. */
+export type Resolution =
+  | { applied: true; transaction: { transactionId: string | null; amount: Money } }
+  | { applied: false }
+  | { applied: 'unknown' };
+
+/** Calls that change money on a card: serialised per card so that a look-up of the card's state finds only ours. */
+const MONEY_MOVING: ReadonlySet<ProviderOperation> = new Set(['HOLD', 'REDEEM_FROM_HOLD', 'RELEASE_HOLD', 'REDEEM', 'ISSUE', 'ACTIVATE', 'VOID']);
 
 const OUTCOME_OF: Record<ProviderError['kind'], ProviderCallOutcome> = {
   DECLINED: 'DECLINED',
@@ -43,6 +59,7 @@ const OUTCOME_OF: Record<ProviderError['kind'], ProviderCallOutcome> = {
 export class ProviderCallsService {
   /** A look-up sooner than this after the call may miss a request still in flight at the provider. */
   readonly settleDelayMs: number;
+  private readonly logger = new Logger('ProviderCalls');
 
   constructor(
     private readonly dataSource: DataSource,
@@ -50,6 +67,8 @@ export class ProviderCallsService {
     private readonly vault: CardVault,
     @Inject('UNKNOWN_OUTCOME_GRACE_MS') graceMs: number,
     private readonly metrics: Metrics,
+    private readonly cards: CardLease,
+    @Inject('CARD_LEASE_WAIT_MS') private readonly cardWaitMs: number,
   ) {
     this.settleDelayMs = graceMs;
   }
@@ -66,6 +85,32 @@ export class ProviderCallsService {
     applySuccess?: (manager: EntityManager, value: T, record: ProviderCall) => Promise<void>,
   ): Promise<CallResult<T>> {
     const record = await this.record(intent);
+    const lease = await this.cardLeaseFor(intent);
+    if (lease === undefined) {
+      const busy = new ProviderUnavailableError('another call on this card is still in flight; nothing was sent');
+      await this.finish(record, 'FAILED', { providerMessage: busy.message, errorKind: busy.kind });
+      return { ok: false, error: busy, call: record };
+    }
+    try {
+      return await this.send(record, intent, call, describe, applySuccess);
+    } finally {
+      await lease?.release();
+    }
+  }
+
+  /** Money-moving calls on a card wait for the card's lease; undefined when it stayed busy. */
+  private async cardLeaseFor(intent: CallIntent): Promise<HeldCardLease | null | undefined> {
+    if (!intent.cardHash || !MONEY_MOVING.has(intent.operation)) return null;
+    return this.cards.acquire(intent.cardHash, this.cardWaitMs);
+  }
+
+  private async send<T>(
+    record: ProviderCall,
+    intent: CallIntent,
+    call: (requestId: string) => Promise<T>,
+    describe: (value: T) => { transactionId?: string; resultMinor?: bigint },
+    applySuccess?: (manager: EntityManager, value: T, record: ProviderCall) => Promise<void>,
+  ): Promise<CallResult<T>> {
     const timer = this.metrics.providerCalls.startTimer({ operation: intent.operation });
     try {
       const value = await call(record.id);
@@ -138,39 +183,85 @@ export class ProviderCallsService {
   }
 
   /**
-   * Asks the provider whether an unanswered call applied. "Not there" is only believed once the call is older
-   * than the grace period, since a slow request might still land.
+   * Learns from the provider whether an unanswered call applied: from the card's state (what the provider
+   * shows, under the card's lease, against what we have recorded on the card), or by a look-up of our
+   * reference where the provider has one. "Nothing found" counts as "not applied" only where the provider
+   * says the state proves it, which for most operations means once the grace period has passed. What cannot
+   * be decided stays UNKNOWN with the candidates found, for the sweep and for operators.
    */
   async resolve(call: ProviderCall): Promise<Resolution> {
-    if (!call.cardEncrypted || !call.currency) return { applied: 'unknown' };
-    let transaction: ProviderTransaction | null;
+    if (!call.currency && call.operation !== 'ALLOCATE') return { applied: 'unknown' };
+    const currency = call.currency ?? 'XXX';
+    const lease = call.cardHash ? await this.cards.acquire(call.cardHash, Math.min(this.cardWaitMs, 2000)) : null;
+    if (lease === undefined) return this.checkLater(call, 'the card is busy with another call');
+    let finding: LostCallFinding;
     try {
-      transaction = await this.provider.findTransaction({
+      // Counted from when we stopped waiting for the answer: a request can still land just after our timeout.
+      const gaveUpAt = new Date(call.completedAt ?? call.createdAt).getTime();
+      const strategy = this.provider.lostAnswerStrategy(call.operation);
+      finding = await this.provider.resolveLostCall({
         requestId: randomUUID(),
-        cardNumber: this.vault.decrypt(call.cardEncrypted),
+        operation: call.operation,
         reference: call.id,
-        currency: call.currency,
+        cardNumber: call.cardEncrypted ? this.vault.decrypt(call.cardEncrypted) : undefined,
+        amount: { minor: call.amountMinor ?? 0n, currency },
+        holdId: call.providerHoldId ?? undefined,
+        startedAt: new Date(call.createdAt),
+        graceElapsed: Date.now() - gaveUpAt >= this.settleDelayMs,
+        known: strategy === 'state' && call.cardHash ? await this.knownOnCard(call) : { holdIds: new Set(), transactionIds: new Set() },
       });
-    } catch {
-      await this.dataSource.query(
-        `UPDATE provider_call SET check_attempts = check_attempts + 1,
-           next_check_at = now() + make_interval(secs => least(300, 5 * power(2, check_attempts)))
-         WHERE id = $1`,
-        [call.id],
-      );
-      return { applied: 'unknown' };
+    } catch (error) {
+      return this.checkLater(call, `look-up failed: ${(error as Error).message}`);
+    } finally {
+      await lease?.release();
     }
-    if (transaction && !transaction.voided) {
-      await this.settleOutcome(call, 'APPLIED', transaction.transactionId, transaction.amount.minor);
-      return { applied: true, transaction };
+    if (finding.outcome === 'APPLIED') {
+      await this.settleOutcome(call, 'APPLIED', finding.transactionId, finding.amount.minor, finding.note);
+      return { applied: true, transaction: { transactionId: finding.transactionId, amount: finding.amount } };
     }
-    // Counted from when we stopped waiting for the answer: a request can still land just after our timeout.
-    const gaveUpAt = new Date(call.completedAt ?? call.createdAt).getTime();
-    const old = Date.now() - gaveUpAt >= this.settleDelayMs;
-    if (transaction?.voided || old) {
-      await this.settleOutcome(call, 'NOT_APPLIED', transaction?.transactionId ?? null, null);
+    if (finding.outcome === 'NOT_APPLIED') {
+      await this.settleOutcome(call, 'NOT_APPLIED', null, null, finding.note);
       return { applied: false };
     }
+    call.candidates = finding.candidates.length ? finding.candidates : null;
+    call.resolutionNote = finding.note;
+    await this.dataSource.query(`UPDATE provider_call SET candidates = $2::jsonb, resolution_note = $3 WHERE id = $1`, [
+      call.id,
+      call.candidates === null ? null : JSON.stringify(call.candidates),
+      finding.note,
+    ]);
+    if (finding.candidates.length > 1) this.logger.warn(`provider call ${call.id} (${call.operation}) stays UNKNOWN: ${finding.note}`);
+    return { applied: 'unknown' };
+  }
+
+  /**
+   * The provider references our records explain on the call's card: holds and transactions of every other
+   * call on it, and the holds its authorizations own. One statement.
+   */
+  private async knownOnCard(call: ProviderCall): Promise<KnownOnCard> {
+    const rows: Array<{ id: string | null; hold: boolean }> = await this.dataSource.query(
+      `SELECT provider_transaction_id AS id, operation = 'HOLD' AS hold FROM provider_call
+        WHERE card_hash = $1 AND id <> $2 AND provider_transaction_id IS NOT NULL
+       UNION SELECT provider_hold_id, true FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL`,
+      [call.cardHash, call.id],
+    );
+    const holdIds = new Set<string>();
+    const transactionIds = new Set<string>();
+    for (const row of rows) {
+      if (row.id === null) continue;
+      (row.hold ? holdIds : transactionIds).add(row.id);
+    }
+    return { holdIds, transactionIds };
+  }
+
+  /** The look-up could not be made now: the call stays unresolved and is checked again after a backoff. */
+  private async checkLater(call: ProviderCall, why: string): Promise<Resolution> {
+    await this.dataSource.query(
+      `UPDATE provider_call SET check_attempts = check_attempts + 1, resolution_note = $2,
+         next_check_at = now() + make_interval(secs => least(300, 5 * power(2, check_attempts)))
+       WHERE id = $1`,
+      [call.id, why],
+    );
     return { applied: 'unknown' };
   }
 
@@ -186,14 +277,17 @@ export class ProviderCallsService {
     });
   }
 
-  private async settleOutcome(call: ProviderCall, outcome: 'APPLIED' | 'NOT_APPLIED', transactionId: string | null, resultMinor: bigint | null) {
+  private async settleOutcome(call: ProviderCall, outcome: 'APPLIED' | 'NOT_APPLIED', transactionId: string | null, resultMinor: bigint | null, note: string) {
     call.outcome = outcome;
     call.providerTransactionId = transactionId;
     call.resultMinor = resultMinor;
+    call.resolutionNote = note;
     await this.dataSource.getRepository(ProviderCall).update(call.id, {
       outcome,
       providerTransactionId: transactionId,
       resultMinor,
+      resolutionNote: note,
+      candidates: null,
       completedAt: new Date(),
       nextCheckAt: null,
     });

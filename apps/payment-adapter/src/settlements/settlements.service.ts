@@ -251,9 +251,9 @@ export class SettlementsService {
         const settlement = await this.dataSource.getRepository(Settlement).findOneByOrFail({ id: call.settlementId });
         if (settlement.status === 'PROCESSING') await this.afterRedeem(settlement, link, transaction.amount.minor, actor, call);
       } else if (call.operation === 'HOLD' && link.state === 'PENDING') {
-        await this.holds.approve(link, transaction.transactionId, transaction.amount.minor, actor, call.id);
+        await this.holds.approve(link, transaction.transactionId!, transaction.amount.minor, actor, call.id);
       } else if (call.operation === 'HOLD' && link.providerHoldId !== transaction.transactionId) {
-        await this.holds.releaseOrRetryLater(link, transaction.transactionId, actor, call);
+        await this.holds.releaseOrRetryLater(link, transaction.transactionId!, actor, call);
       } else if (call.operation === 'RELEASE_HOLD' && link.state === 'OPEN' && call.providerHoldId === link.providerHoldId) {
         await this.holds.transition(link, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: call.id });
       }

@@ -4,6 +4,7 @@ import { RefundLease1763900000200 } from './1763900000200-refund-lease';
 import { GiftCardFulfillments1763900000400 } from './1763900000400-gift-card-fulfillments';
 import { CardLockout1763900000500 } from './1763900000500-card-lockout';
 import { ProviderCallHoldIndex1763900000600 } from './1763900000600-provider-call-hold-index';
+import { LostAnswersFromState1764000000100 } from './1764000000100-lost-answers-from-state';
 import { IdempotencyScope1764000000300 } from './1764000000300-idempotency-scope';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */

@@ -1,0 +1,47 @@
+import { returnedRows } from '@gcpa/database';
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+
+export interface HeldCardLease {
+  release(): Promise<void>;
+}
+
+/**
+ * One money-moving provider call (or lost-answer look-up) at a time per card, across every instance: a
+ * lease row per card hash. A lost answer is resolved from the card's state, which is only ours to read
+ * while none of our other calls on the card is in flight. The lease outlives the longest call it covers
+ * (`CARD_LEASE_MS`), so a crashed holder frees it by itself.
+ */
+@Injectable()
+export class CardLease {
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject('CARD_LEASE_MS') private readonly leaseMs: number,
+  ) {}
+
+  /** Waits up to `waitMs` for the card; undefined when another call kept it that long. */
+  async acquire(cardHash: string, waitMs: number): Promise<HeldCardLease | undefined> {
+    const owner = randomUUID();
+    const deadline = Date.now() + waitMs;
+    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+      const taken = returnedRows(
+        await this.dataSource.query(
+          `INSERT INTO card_lease (card_hash, lease_owner, lease_until) VALUES ($1, $2, now() + make_interval(secs => $3 / 1000.0))
+           ON CONFLICT (card_hash) DO UPDATE SET lease_owner = EXCLUDED.lease_owner, lease_until = EXCLUDED.lease_until
+            WHERE card_lease.lease_until < now()
+           RETURNING card_hash`,
+          [cardHash, owner, this.leaseMs],
+        ),
+      );
+      if (taken.length > 0) break;
+      if (Date.now() >= deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
+    }
+    return {
+      release: async () => {
+        await this.dataSource.query(`DELETE FROM card_lease WHERE card_hash = $1 AND lease_owner = $2`, [cardHash, owner]);
+      },
+    };
+  }
+}
