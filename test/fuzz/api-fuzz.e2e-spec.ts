@@ -124,7 +124,7 @@ describe('API fuzz: random and malformed requests never 5xx, always the error sh
     // A settled settlement of another card, to aim refunds at.
     const other = await stack.admin.createCard('50.00');
     settledOrderId = 'FUZZ-2';
-    const otherHold = await stack.oms.post('/v1/authorizations', { orderId: settledOrderId, cardNumber: other.cardNumber, amount: '30.00', currency: 'USD' }, withKey());
+    const otherHold = await stack.oms.post('/v1/authorizations', { orderId: settledOrderId, cardNumber: other.cardNumber, pin: other.pin, amount: '30.00', currency: 'USD' }, withKey());
     const settled = await stack.oms.post('/v1/settlements', { authorizationId: otherHold.data.authorizationId, amount: '10.00', invoiceId: 'I-1', final: true }, withKey());
     expect(settled.data.status).toBe('SETTLED');
     settlementId = settled.data.settlementId;
@@ -309,8 +309,8 @@ describe('API fuzz: random and malformed requests never 5xx, always the error sh
     expect(refundNeither.status).toBe(400);
     await post('/v1/refunds', { orderId: settledOrderId, settlementId: null, cardNumber: card.cardNumber, amount: '1.00', currency: 'USD' });
     await post('/v1/refunds', { orderId: settledOrderId, settlementId, cardNumber: null, amount: '1.00', currency: 'USD' });
-    await post('/v1/balance-inquiries', { cardNumber: card.cardNumber, pin: null, currency: 'USD', requestedAmount: null });
-    const hold = await post('/v1/authorizations', { orderId: 'FUZZ-NULL', cardNumber: card.cardNumber, pin: null, amount: '5.00', currency: 'USD', allowPartial: null });
+    await post('/v1/balance-inquiries', { cardNumber: card.cardNumber, pin: card.pin, currency: 'USD', requestedAmount: null });
+    const hold = await post('/v1/authorizations', { orderId: 'FUZZ-NULL', cardNumber: card.cardNumber, pin: card.pin, amount: '5.00', currency: 'USD', allowPartial: null });
     await post('/v1/settlements', { authorizationId: hold.body && (hold.body as { authorizationId?: string }).authorizationId, amount: '1.00', invoiceId: 'I-N', final: null, mode: null });
     await post('/v1/gift-card-fulfillments', { orderId: 'FUZZ-NULL', lineId: '1', kind: 'ELECTRONIC', cardSetId: null, cardNumber: null, pin: null, amount: '5.00', currency: 'USD' });
   });

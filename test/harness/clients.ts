@@ -31,10 +31,15 @@ export interface SandboxCard {
 export function sandboxAdmin(sandboxUrl: string) {
   const http = axios.create({ baseURL: `${sandboxUrl}/_sandbox`, validateStatus: () => true });
   return {
-    async createCard(balance: string, options: { currency?: string; pin?: string; active?: boolean } = {}) {
-      const response = await http.post('/cards', { balance, currency: options.currency ?? 'USD', ...options });
+    /**
+     * A card with a PIN (a random one unless given): the adapter requires a PIN on holds and balance checks by
+     * default (PIN_POLICY=required), so tests send `card.pin`. `pin: null` makes a card without one.
+     */
+    async createCard(balance: string, options: { currency?: string; pin?: string | null; active?: boolean } = {}) {
+      const pin = options.pin === null ? undefined : (options.pin ?? String(1000 + Math.floor(Math.random() * 9000)));
+      const response = await http.post('/cards', { balance, currency: options.currency ?? 'USD', ...options, pin });
       if (response.status !== 201) throw new Error(`sandbox createCard: ${response.status} ${JSON.stringify(response.data)}`);
-      return response.data as { cardNumber: string; pin?: string };
+      return { ...(response.data as { cardNumber: string }), pin } as { cardNumber: string; pin: string };
     },
     async card(cardNumber: string): Promise<SandboxCard> {
       const response = await http.get(`/cards/${cardNumber}`);

@@ -11,7 +11,7 @@ describe('metrics, health and HTTP policies', () => {
 
   it('exposes Prometheus metrics for requests, provider calls, backlog and the circuit', async () => {
     const card = await stack.admin.createCard('20.00');
-    await stack.oms.post('/v1/authorizations', { orderId: 'O-M', cardNumber: card.cardNumber, amount: '5.00', currency: 'USD' }, withKey());
+    await stack.oms.post('/v1/authorizations', { orderId: 'O-M', cardNumber: card.cardNumber, pin: card.pin, amount: '5.00', currency: 'USD' }, withKey());
     const response = await stack.oms.get('/metrics', { headers: { Authorization: '' } });
     expect(response.status).toBe(200);
     const text: string = response.data;

@@ -25,9 +25,9 @@ describe('logs, data at rest and shutdown (real processes)', () => {
     await oms.post('/v1/authorizations', 'not json at all ' + card.cardNumber, { headers: { 'Idempotency-Key': randomUUID(), 'Content-Type': 'application/json' } });
     const settle = await oms.post('/v1/settlements', { authorizationId: hold.data.authorizationId, amount: '20.00', invoiceId: 'I-1' }, withKey());
     expect(settle.status).toBe(201);
-    await oms.post('/v1/authorizations', { orderId: 'O-LOG', cardNumber: other.cardNumber, amount: '5.00', currency: 'USD' }, withKey());
+    await oms.post('/v1/authorizations', { orderId: 'O-LOG', cardNumber: other.cardNumber, pin: other.pin, amount: '5.00', currency: 'USD' }, withKey());
     await admin.setFaults({ dropRate: 1, methods: ['updateBalance'] });
-    await oms.post('/v1/authorizations', { orderId: 'O-LOG', cardNumber: other.cardNumber, amount: '1.00', currency: 'USD' }, withKey());
+    await oms.post('/v1/authorizations', { orderId: 'O-LOG', cardNumber: other.cardNumber, pin: other.pin, amount: '1.00', currency: 'USD' }, withKey());
     await admin.clearFaults();
     await oms.post(`/v1/authorizations/${hold.data.authorizationId}/reversals`, { amount: '0.00' }, withKey());
 
@@ -67,7 +67,7 @@ describe('logs, data at rest and shutdown (real processes)', () => {
     const admin = sandboxAdmin(stack.sandboxUrl);
     const card = await admin.createCard('10.00');
     await admin.setFaults({ latencyMs: 1500, methods: ['updateBalance'] });
-    const inFlight = omsClient(adapter.url).post('/v1/authorizations', { orderId: 'O-STOP', cardNumber: card.cardNumber, amount: '4.00', currency: 'USD' }, withKey());
+    const inFlight = omsClient(adapter.url).post('/v1/authorizations', { orderId: 'O-STOP', cardNumber: card.cardNumber, pin: card.pin, amount: '4.00', currency: 'USD' }, withKey());
     await new Promise((resolve) => setTimeout(resolve, 400));
     adapter.process.child.kill('SIGTERM');
     const response = await inFlight;

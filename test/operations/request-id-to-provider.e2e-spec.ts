@@ -41,7 +41,7 @@ describe('request id propagation', () => {
     seen.length = 0;
     const response = await omsClient(adapter.url).post(
       '/v1/authorizations',
-      { orderId: 'O-RID', cardNumber: card.cardNumber, amount: '2.00', currency: 'USD' },
+      { orderId: 'O-RID', cardNumber: card.cardNumber, pin: card.pin, amount: '2.00', currency: 'USD' },
       { headers: { ...withKey(randomUUID()).headers, 'X-Request-Id': 'oms-req-77' } },
     );
     expect(response.status).toBe(201);

@@ -24,12 +24,12 @@ describe('authorizations (holds) and reversals', () => {
 
   it('approves partially when the card is short, and declines without partial approval', async () => {
     const card = await stack.admin.createCard('30.00');
-    const partial = await hold({ orderId: 'O-2', cardNumber: card.cardNumber, amount: '50.00', currency: 'USD' });
+    const partial = await hold({ orderId: 'O-2', cardNumber: card.cardNumber, pin: card.pin, amount: '50.00', currency: 'USD' });
     expect(partial.status).toBe(201);
     expect(partial.data).toMatchObject({ status: 'PARTIALLY_APPROVED', approvedAmount: '30.00', remainingAmount: '20.00' });
 
     const other = await stack.admin.createCard('30.00');
-    const declined = await hold({ orderId: 'O-3', cardNumber: other.cardNumber, amount: '50.00', currency: 'USD', allowPartial: false });
+    const declined = await hold({ orderId: 'O-3', cardNumber: other.cardNumber, pin: other.pin, amount: '50.00', currency: 'USD', allowPartial: false });
     expect(declined.status).toBe(201);
     expect(declined.data).toMatchObject({ status: 'DECLINED', state: 'CLOSED', declineReason: 'INSUFFICIENT_FUNDS', approvedAmount: '0.00' });
     expect(await stack.admin.card(other.cardNumber)).toMatchObject({ held: '0.00', available: '30.00' });
@@ -39,7 +39,7 @@ describe('authorizations (holds) and reversals', () => {
     const card = await stack.admin.createCard('30.00', { pin: '1111' });
     const wrongPin = await hold({ orderId: 'O-4', cardNumber: card.cardNumber, pin: '2222', amount: '5.00', currency: 'USD' });
     expect(wrongPin.data).toMatchObject({ status: 'DECLINED', declineReason: 'INVALID_PIN' });
-    const unknown = await hold({ orderId: 'O-4', cardNumber: '6999999999999999', amount: '5.00', currency: 'USD' });
+    const unknown = await hold({ orderId: 'O-4', cardNumber: '6999999999999999', pin: '1234', amount: '5.00', currency: 'USD' });
     expect(unknown.data).toMatchObject({ status: 'DECLINED', declineReason: 'CARD_NOT_FOUND' });
     expect(await stack.admin.card(card.cardNumber)).toMatchObject({ held: '0.00' });
   });
@@ -47,7 +47,7 @@ describe('authorizations (holds) and reversals', () => {
   it('replays the first answer for the same key and body, and refuses the same key with another body', async () => {
     const card = await stack.admin.createCard('100.00');
     const key = randomUUID();
-    const body = { orderId: 'O-5', cardNumber: card.cardNumber, amount: '10.00', currency: 'USD' };
+    const body = { orderId: 'O-5', cardNumber: card.cardNumber, pin: card.pin, amount: '10.00', currency: 'USD' };
     const first = await hold(body, key);
     const replay = await hold(body, key);
     expect(replay.status).toBe(201);
@@ -61,7 +61,7 @@ describe('authorizations (holds) and reversals', () => {
   it('makes one provider hold for 20 concurrent duplicates', async () => {
     const card = await stack.admin.createCard('100.00');
     const key = randomUUID();
-    const body = { orderId: 'O-6', cardNumber: card.cardNumber, amount: '7.00', currency: 'USD' };
+    const body = { orderId: 'O-6', cardNumber: card.cardNumber, pin: card.pin, amount: '7.00', currency: 'USD' };
     const responses = await Promise.all(Array.from({ length: 20 }, () => hold(body, key)));
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     expect(new Set(responses.map((r) => r.data.authorizationId)).size).toBe(1);
@@ -72,7 +72,7 @@ describe('authorizations (holds) and reversals', () => {
 
   it('reverses a hold (amount 0), twice without harm, and refuses a non-zero reversal', async () => {
     const card = await stack.admin.createCard('50.00');
-    const created = await hold({ orderId: 'O-7', cardNumber: card.cardNumber, amount: '20.00', currency: 'USD' });
+    const created = await hold({ orderId: 'O-7', cardNumber: card.cardNumber, pin: card.pin, amount: '20.00', currency: 'USD' });
     const id = created.data.authorizationId;
     const nonZero = await stack.oms.post(`/v1/authorizations/${id}/reversals`, { amount: '1.00' }, withKey());
     expect(nonZero.status).toBe(422);
@@ -91,7 +91,7 @@ describe('authorizations (holds) and reversals', () => {
   it('leaves nothing held when the provider applies a hold and drops the answer', async () => {
     const card = await stack.admin.createCard('80.00');
     await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance'], seed: 1 });
-    const response = await hold({ orderId: 'O-8', cardNumber: card.cardNumber, amount: '30.00', currency: 'USD' });
+    const response = await hold({ orderId: 'O-8', cardNumber: card.cardNumber, pin: card.pin, amount: '30.00', currency: 'USD' });
     await stack.admin.clearFaults();
     expect(response.status).toBe(503);
     expect(response.data.error.details.outcome).toBe('UNKNOWN');

@@ -22,7 +22,7 @@ describe('a lost hold whose release fails at first', () => {
     const card = await stack.admin.createCard('80.00');
     // The hold applies and its answer is dropped; the release that follows gets a 503.
     await stack.admin.setFaults({ dropRate: 0.5, errorRate: 0.5, methods: ['updateBalance'], seed: seedDropThenError() });
-    const response = await stack.oms.post('/v1/authorizations', { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, amount: '30.00', currency: 'USD' }, withKey());
+    const response = await stack.oms.post('/v1/authorizations', { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, pin: card.pin, amount: '30.00', currency: 'USD' }, withKey());
     await stack.admin.clearFaults();
     expect(response.status).toBe(503);
     expect((await stack.admin.card(card.cardNumber)).held).toBe('30.00');

@@ -24,7 +24,7 @@ describe('order view', () => {
     const partial = await post('/v1/settlements', { authorizationId: hold.authorizationId, amount: '25.00', invoiceId: 'INV-1' }, 201);
     expect(partial.advancedAuthorization).toMatchObject({ approvedAmount: '35.00' });
     const last = await post('/v1/settlements', { authorizationId: hold.authorizationId, amount: '35.00', invoiceId: 'INV-2', final: true }, 201);
-    const other = await post('/v1/authorizations', { orderId, cardNumber: second.cardNumber, amount: '20.00', currency: 'USD' }, 201);
+    const other = await post('/v1/authorizations', { orderId, cardNumber: second.cardNumber, pin: second.pin, amount: '20.00', currency: 'USD' }, 201);
     await post(`/v1/authorizations/${other.authorizationId}/reversals`, { amount: '0.00' }, 200);
     const refund = await post('/v1/refunds', { orderId, settlementId: last.settlementId, amount: '10.00', currency: 'USD' }, 201);
 
@@ -61,7 +61,7 @@ describe('order view', () => {
   it('counts what open holds still hold, and a partial approval at what was approved', async () => {
     const orderId = `O-${randomUUID()}`;
     const short = await stack.admin.createCard('15.00');
-    const hold = await post('/v1/authorizations', { orderId, cardNumber: short.cardNumber, amount: '40.00', currency: 'USD' }, 201);
+    const hold = await post('/v1/authorizations', { orderId, cardNumber: short.cardNumber, pin: short.pin, amount: '40.00', currency: 'USD' }, 201);
     expect(hold.status).toBe('PARTIALLY_APPROVED');
     await post('/v1/settlements', { authorizationId: hold.authorizationId, amount: '5.00', invoiceId: 'INV-1' }, 201);
     const view = (await stack.oms.get(`/v1/orders/${orderId}/payments`)).data;

@@ -18,7 +18,7 @@ describe('refunds', () => {
   async function settled(balance: string, held: string, settledAmount: string) {
     const card = await stack.admin.createCard(balance);
     const orderId = `O-${randomUUID()}`;
-    const hold = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, amount: held, currency: 'USD' }, withKey());
+    const hold = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: held, currency: 'USD' }, withKey());
     expect(hold.status).toBe(201);
     const settlement = await stack.oms.post(
       '/v1/settlements',
@@ -244,7 +244,7 @@ describe('refunds', () => {
     expect(euros.data.error.code).toBe('CURRENCY_MISMATCH');
 
     const card = await stack.admin.createCard('50.00');
-    const hold = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, amount: '10.00', currency: 'USD' }, withKey());
+    const hold = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '10.00', currency: 'USD' }, withKey());
     const batch = await stack.oms.post('/v1/settlements', { authorizationId: hold.data.authorizationId, amount: '5.00', invoiceId: 'INV-B', mode: 'batch' }, withKey());
     expect(batch.status).toBe(202);
     const open = await refund({ orderId, settlementId: batch.data.settlementId, amount: '1.00', currency: 'USD' });

@@ -12,7 +12,7 @@ describe('settlements with advanced holds', () => {
 
   async function authorize(balance: string, amount: string) {
     const card = await stack.admin.createCard(balance);
-    const response = await stack.oms.post('/v1/authorizations', { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, amount, currency: 'USD' }, withKey());
+    const response = await stack.oms.post('/v1/authorizations', { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, pin: card.pin, amount, currency: 'USD' }, withKey());
     expect(response.status).toBe(201);
     return { card, authorizationId: response.data.authorizationId as string };
   }

@@ -21,9 +21,9 @@ describe('card enumeration defences', () => {
   it('limits holds per card with 429 and Retry-After', async () => {
     const card = await stack.admin.createCard('50.00');
     const statuses = [];
-    for (let i = 0; i < 4; i++) statuses.push((await hold('oms-key', card.cardNumber)).status);
+    for (let i = 0; i < 4; i++) statuses.push((await hold('oms-key', card.cardNumber, card.pin)).status);
     expect(statuses).toEqual([201, 201, 201, 429]);
-    const limited = await hold('oms-key', card.cardNumber);
+    const limited = await hold('oms-key', card.cardNumber, card.pin);
     expect(limited.status).toBe(429);
     expect(limited.data.error.code).toBe('RATE_LIMITED');
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
@@ -34,10 +34,10 @@ describe('card enumeration defences', () => {
   it('limits each API key on its own', async () => {
     const cards = await Promise.all(Array.from({ length: 14 }, () => stack.admin.createCard('5.00')));
     const statuses = [];
-    for (const card of cards.slice(0, 13)) statuses.push((await hold('other-key', card.cardNumber)).status);
+    for (const card of cards.slice(0, 13)) statuses.push((await hold('other-key', card.cardNumber, card.pin)).status);
     expect(statuses.slice(0, 12).every((s) => s === 201)).toBe(true);
     expect(statuses[12]).toBe(429);
-    expect((await hold('oms-key', cards[13].cardNumber)).status).toBe(201);
+    expect((await hold('oms-key', cards[13].cardNumber, cards[13].pin)).status).toBe(201);
   });
 
   it('locks a card after repeated wrong PINs, even with the right PIN', async () => {
@@ -59,10 +59,10 @@ describe('card enumeration defences', () => {
 
   it('refuses money movement to a read-only key (403) and anything to a wrong key (401)', async () => {
     const card = await stack.admin.createCard('5.00');
-    const readOnly = await hold('csr-key', card.cardNumber);
+    const readOnly = await hold('csr-key', card.cardNumber, card.pin);
     expect(readOnly.status).toBe(403);
     expect(readOnly.data.error.code).toBe('FORBIDDEN');
-    expect((await hold('not-a-key', card.cardNumber)).status).toBe(401);
+    expect((await hold('not-a-key', card.cardNumber, card.pin)).status).toBe(401);
     expect((await omsClient(stack.adapter.url, 'local-dev-key').get(`/v1/authorizations/${randomUUID()}`)).status).toBe(401);
     expect((await omsClient(stack.adapter.url, 'csr-key').get(`/v1/authorizations/${randomUUID()}`)).status).toBe(404);
   });

@@ -27,9 +27,9 @@ export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve
 export async function authorize(stack: Stack, balance: string, amount: string) {
   const card = await stack.admin.createCard(balance);
   const orderId = `O-${randomUUID()}`;
-  const response = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, amount, currency: 'USD' }, withKey());
+  const response = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount, currency: 'USD' }, withKey());
   if (response.status !== 201) throw new Error(`authorize: ${response.status} ${JSON.stringify(response.data)}`);
-  return { cardNumber: card.cardNumber, orderId, authorizationId: response.data.authorizationId as string };
+  return { cardNumber: card.cardNumber, pin: card.pin, orderId, authorizationId: response.data.authorizationId as string };
 }
 
 /** A batch settlement (202, OPEN); returns its id. */

@@ -45,7 +45,7 @@ describe('recovery sweep of unknown outcomes', () => {
   it('releases an initial hold whose answer was lost, and the OMS retry with its key holds again', async () => {
     const card = await stack.admin.createCard('100.00');
     const key = randomUUID();
-    const body = { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, amount: '30.00', currency: 'USD' };
+    const body = { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, pin: card.pin, amount: '30.00', currency: 'USD' };
     await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'] });
     const lost = await stack.oms.post('/v1/authorizations', body, withKey(key));
     expect(lost.status).toBe(503);
@@ -107,7 +107,7 @@ describe('recovery sweep of unknown outcomes', () => {
     const card = await stack.admin.createCard('100.00');
     const orderId = `O-${randomUUID()}`;
     await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'] });
-    const lost = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, amount: '20.00', currency: 'USD' }, withKey());
+    const lost = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '20.00', currency: 'USD' }, withKey());
     expect(lost.status).toBe(503);
     await stack.admin.setFaults({ dropRate: 1, methods: ['cardHistory'] }); // the look-ups keep failing
 

@@ -18,10 +18,10 @@ describe('an authorization retried after a lost answer', () => {
   afterAll(() => stack?.stop());
   afterEach(() => stack.admin.clearFaults());
 
-  const holdLost = async (cardNumber: string, key: string) => {
+  const holdLost = async (cardNumber: string, key: string, pin: string) => {
     // The hold times out at the adapter (the sandbox holds it past CLUTCH_TIMEOUT_MS, applying nothing).
     await stack.admin.setFaults({ timeoutRate: 1, hangMs: 1500, methods: ['updateBalance'] });
-    const body = { orderId: `O-${randomUUID()}`, cardNumber, amount: '20.00', currency: 'USD' };
+    const body = { orderId: `O-${randomUUID()}`, cardNumber, pin, amount: '20.00', currency: 'USD' };
     const lost = await stack.oms.post('/v1/authorizations', body, withKey(key));
     expect(lost.status).toBe(503);
     expect(lost.data.error.details.outcome).toBe('UNKNOWN');
@@ -35,7 +35,7 @@ describe('an authorization retried after a lost answer', () => {
   it('does not place a second hold while the first one is still being confirmed: 503 UNKNOWN, no new provider call', async () => {
     const card = await stack.admin.createCard('50.00');
     const key = randomUUID();
-    const { body, authorizationId } = await holdLost(card.cardNumber, key);
+    const { body, authorizationId } = await holdLost(card.cardNumber, key, card.pin);
     const early = await stack.oms.post('/v1/authorizations', body, withKey(key)); // within the grace period
     expect(early.status).toBe(503);
     expect(early.data.error.details.outcome).toBe('UNKNOWN');
@@ -51,7 +51,7 @@ describe('an authorization retried after a lost answer', () => {
   it('waits for the chain lock held by the recovery sweep, and the sweep cannot undo the hold it then places', async () => {
     const card = await stack.admin.createCard('50.00');
     const key = randomUUID();
-    const { body, authorizationId } = await holdLost(card.cardNumber, key);
+    const { body, authorizationId } = await holdLost(card.cardNumber, key, card.pin);
     await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 500));
 
     const lock = stack.adapter.app.get(ChainLock);

@@ -43,7 +43,7 @@ describe('a provider call whose lost answer was found but whose meaning was not 
   it('is recorded SETTLED on the retry from the found redeem, without redeeming again', async () => {
     const card = await stack.admin.createCard('50.00');
     const orderId = `O-${randomUUID()}`;
-    const hold = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, amount: '30.00', currency: 'USD' }, withKey());
+    const hold = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '30.00', currency: 'USD' }, withKey());
     expect(hold.data.status).toBe('APPROVED');
 
     await stack.db.query(`INSERT INTO payment_adapter.refuse_settled (order_id) VALUES ($1)`, [orderId]);
@@ -71,7 +71,7 @@ describe('a provider call whose lost answer was found but whose meaning was not 
     await stack.db.query(`INSERT INTO payment_adapter.refuse_settled (order_id) VALUES ($1)`, [orderId]);
     await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance'] });
     const key = randomUUID();
-    const body = { orderId, cardNumber: card.cardNumber, amount: '40.00', currency: 'USD' };
+    const body = { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '40.00', currency: 'USD' };
     const crashed = await stack.oms.post('/v1/authorizations', body, withKey(key));
     expect(crashed.status).toBeGreaterThanOrEqual(500);
     await stack.admin.clearFaults();

@@ -33,7 +33,7 @@ describe("a hold whose answer was received but whose approval did not commit", (
     const orderId = `O-${randomUUID()}`;
     await stack.db.query(`INSERT INTO payment_adapter.refuse_open (order_id) VALUES ($1)`, [orderId]);
     const key = randomUUID();
-    const body = { orderId, cardNumber: card.cardNumber, amount: '40.00', currency: 'USD' };
+    const body = { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '40.00', currency: 'USD' };
 
     const first = await stack.oms.post('/v1/authorizations', body, withKey(key));
     expect(first.status).toBe(503); // not processed, never a 500: the hold it did place is released again

@@ -15,7 +15,7 @@ describe('recovery sweep: outcomes known but never recorded', () => {
 
   it('releases a found hold whose authorization never took it on', async () => {
     const card = await stack.admin.createCard('50.00');
-    const hold = await stack.oms.post('/v1/authorizations', { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, amount: '20.00', currency: 'USD' }, withKey());
+    const hold = await stack.oms.post('/v1/authorizations', { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, pin: card.pin, amount: '20.00', currency: 'USD' }, withKey());
     expect(hold.status).toBe(201);
     // Rewind the adapter's record to the crash: the look-up found the hold (APPLIED), the authorization is still FAILED.
     await stack.db.query(

@@ -44,7 +44,7 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
   requireJsonBodies(app);
   installJsonBodyParser(app, config.BODY_LIMIT_BYTES);
   refuseHostileText(app);
-  app.useGlobalPipes(validationPipe());
+  app.useGlobalPipes(validationPipe({ pinRequired: config.PIN_POLICY === 'required' }));
   app.useGlobalFilters(new ErrorFilter());
   applyHttpResults(app);
   addLocationHeaders(app);

@@ -1,7 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsNotEmpty, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsAmount, IsCurrencyCode } from '../../common/money-validators';
+import { PinPolicyApplies } from '../../common/validation';
 
+/** Under PIN_POLICY=required (the default) `pin` is required. */
+@PinPolicyApplies()
 export class CreateAuthorizationDto {
   @ApiProperty({ example: 'ORD-10042', description: "The OMS's order id" })
   @IsString() @IsNotEmpty() @MaxLength(100)
@@ -11,7 +14,7 @@ export class CreateAuthorizationDto {
   @IsString() @Matches(/^\d{12,19}$/, { message: 'cardNumber must be 12 to 19 digits' })
   cardNumber: string;
 
-  @ApiPropertyOptional({ example: '1234', description: 'Card PIN when the card has one; passed through, never stored' })
+  @ApiPropertyOptional({ example: '1234', description: 'Card PIN; required under PIN_POLICY=required (the default). Passed through, never stored' })
   @IsOptional() @IsString() @Matches(/^\d{3,8}$/, { message: 'pin must be 3 to 8 digits' })
   pin?: string;
 
