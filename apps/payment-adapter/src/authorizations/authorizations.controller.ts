@@ -1,10 +1,11 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Req, UseGuards, UseInterceptors } from '@nestjs/common';
 import { IdempotencyKey } from '../common/idempotency-key';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { validationFailed } from '../common/domain-errors';
 import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { CardEnumerationGuard } from '../security/card-enumeration.guard';
+import { FailedLookupInterceptor } from '../security/failed-lookups';
 import { authorizationView, settlementView } from './authorization.view';
 import { AuthorizationsService } from './authorizations.service';
 import { CreateAuthorizationDto, ReversalDto } from './dto/authorization.dto';
@@ -24,6 +25,7 @@ export class AuthorizationsController {
 
   @Post()
   @UseGuards(CardEnumerationGuard)
+  @UseInterceptors(FailedLookupInterceptor)
   @Idempotent()
   @IdempotencyHeader()
   @ApiResponse({ status: 429, description: 'RATE_LIMITED (per key / per card, see Retry-After) or CARD_LOCKED after repeated wrong PINs' })

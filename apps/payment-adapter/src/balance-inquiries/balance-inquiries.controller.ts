@@ -1,6 +1,7 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ReadOnlyOperation } from '../auth/api-key.guard';
 import { CardEnumerationGuard } from '../security/card-enumeration.guard';
+import { FailedLookupInterceptor } from '../security/failed-lookups';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Idempotent } from '../idempotency/idempotency.interceptor';
 import { BalanceInquiriesService } from './balance-inquiries.service';
@@ -16,6 +17,7 @@ export class BalanceInquiriesController {
   @HttpCode(200)
   @ReadOnlyOperation()
   @UseGuards(CardEnumerationGuard)
+  @UseInterceptors(FailedLookupInterceptor)
   @Idempotent('optional')
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Optional: a balance check moves no money. With a key, a retry replays the first answer' })
   @ApiOperation({
