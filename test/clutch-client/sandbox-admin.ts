@@ -36,6 +36,15 @@ export class SandboxAdmin {
   clearFaults() {
     return this.send<unknown>('DELETE', 'faults');
   }
+
+  /** The sandbox's readings of Clutch's [unknown] behaviour (`/_sandbox/behaviour`). */
+  setBehaviour(behaviour: Record<string, unknown>) {
+    return this.send<unknown>('PUT', 'behaviour', behaviour);
+  }
+
+  resetBehaviour() {
+    return this.send<unknown>('DELETE', 'behaviour');
+  }
 }
 
 export interface SandboxCardView {

@@ -46,10 +46,12 @@ export async function fulfillmentOf(stack: Stack, body: FulfillmentBody) {
   return row;
 }
 
-/** Cards the sandbox allocated under a request id: the fulfillment id is the allocate step's request id. */
+/** Cards the sandbox allocated for a fulfillment: under the request ids of its ALLOCATE provider calls, oldest first. */
 export async function allocationsFor(stack: Stack, fulfillmentId: string) {
   return stack.db.query<{ card_number: string }>(
-    `SELECT card_number FROM clutch_sandbox.ledger_transaction WHERE action = 'allocate' AND custom_request_id = $1`,
+    `SELECT t.card_number FROM clutch_sandbox.ledger_transaction t
+       JOIN payment_adapter.provider_call c ON c.id::text = t.custom_request_id AND c.operation = 'ALLOCATE'
+      WHERE t.action = 'allocate' AND c.fulfillment_id = $1 ORDER BY t.seq`,
     [fulfillmentId],
   );
 }

@@ -22,10 +22,10 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     expect(await issuesOn(stack, cardNumber)).toHaveLength(1);
   }
 
-  it('allocate unavailable (503): nothing allocated; the retry allocates once and shows the PIN', async () => {
+  it('allocate rate-limited (429): nothing allocated; the retry allocates once and shows the PIN', async () => {
     const body = electronicLine();
     const key = randomUUID();
-    await stack.admin.setFaults({ errorRate: 1, methods: ['allocate'] });
+    await stack.admin.setFaults({ rateLimitRate: 1, methods: ['allocate'] });
     const failed = await fulfill(stack, body, key);
     expect(failed.status).toBe(503);
     expect(failed.data.error.details).toMatchObject({ outcome: 'NOT_APPLIED', retryable: true });
@@ -40,35 +40,45 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     await expectOneCardWithValue(row.id, retry.data.cardNumber, '25.00');
   });
 
-  it('allocate answer lost (applied, then dropped): the retry gets the same card back, never a second one', async () => {
+  it.each([
+    ['applied, then dropped', { dropRate: 1 }],
+    ['applied, then HTTP 500', { applyThenErrorRate: 1 }],
+  ])('allocate answer lost (%s): the lost card stays empty, the retry allocates one card and loads only it', async (_what, fault) => {
     const body = electronicLine();
     const key = randomUUID();
-    await stack.admin.setFaults({ dropRate: 1, methods: ['allocate'] });
+    await stack.admin.setFaults({ ...fault, methods: ['allocate'] });
     const lost = await fulfill(stack, body, key);
     expect(lost.status).toBe(503);
     expect(lost.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
     const row = await fulfillmentOf(stack, body);
-    const [allocated] = await allocationsFor(stack, row.id);
-    expect(allocated.card_number).toMatch(/^6\d{15}$/);
+    const [lostCard] = await allocationsFor(stack, row.id);
+    expect(lostCard.card_number).toMatch(/^6\d{15}$/);
 
     await stack.admin.clearFaults();
     const retry = await fulfill(stack, body, key);
     expect(retry.status).toBe(201);
-    expect(retry.data.cardNumber).toBe(allocated.card_number);
-    expect(retry.data.pin).toBe((await stack.admin.card(allocated.card_number)).pin);
-    await expectOneCardWithValue(row.id, allocated.card_number, '25.00');
-    const unresolved = await stack.db.query(
-      `SELECT outcome FROM payment_adapter.provider_call WHERE fulfillment_id = $1 AND outcome IN ('PENDING', 'UNKNOWN')`,
+    // Nothing names the card a lost allocation took (Clutch is not idempotent on our reference): a new one.
+    expect(retry.data.cardNumber).not.toBe(lostCard.card_number);
+    expect(retry.data.pin).toBe((await stack.admin.card(retry.data.cardNumber)).pin);
+    expect((await allocationsFor(stack, row.id)).map((a) => a.card_number)).toEqual([lostCard.card_number, retry.data.cardNumber]);
+    expect(await stack.admin.card(lostCard.card_number)).toMatchObject({ active: false, balance: '0.00' });
+    expect(await stack.admin.card(retry.data.cardNumber)).toMatchObject({ active: true, balance: '25.00' });
+    expect(await issuesOn(stack, retry.data.cardNumber)).toHaveLength(1);
+    const calls = await stack.db.query<{ outcome: string; resolution_note: string | null }>(
+      `SELECT outcome, resolution_note FROM payment_adapter.provider_call WHERE fulfillment_id = $1 AND operation = 'ALLOCATE' ORDER BY created_at`,
       [row.id],
     );
-    expect(unresolved).toEqual([]);
+    expect(calls).toEqual([
+      { outcome: 'NOT_APPLIED', resolution_note: expect.stringContaining('lost allocation') },
+      { outcome: 'SUCCEEDED', resolution_note: null },
+    ]);
   });
 
   it('activate unavailable after the allocation: the retry activates the same card (PIN lost with the failed answer)', async () => {
     const body = electronicLine();
     const key = randomUUID();
-    // Faults on the `allocate` method: its first call (the allocation) passes, the second (activation) fails.
-    await stack.admin.setFaults({ errorRate: 0.5, methods: ['allocate'], seed: seedFailingCall(1, 0.5) });
+    // Faults on the `allocate` method: its first call (the allocation) passes, the second (activation) is refused.
+    await stack.admin.setFaults({ rateLimitRate: 0.5, methods: ['allocate'], seed: seedFailingCall(1, 0.5) });
     const failed = await fulfill(stack, body, key);
     expect(failed.status).toBe(503);
     const row = await fulfillmentOf(stack, body);
@@ -83,7 +93,7 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     await expectOneCardWithValue(row.id, allocated.card_number, '25.00');
   });
 
-  it('activate answer lost on a physical card: the retry activates again (idempotent) and issues once', async () => {
+  it('activate answer lost on a physical card: the retry activates again (the sandbox answers a repeat with success) and issues once', async () => {
     const shipped = await stack.admin.createCard('0.00', { pin: '4321', active: false });
     const body = physicalLine(shipped.cardNumber, { pin: '4321', amount: '40.00' });
     const key = randomUUID();
@@ -101,10 +111,10 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     expect(await issuesOn(stack, shipped.cardNumber)).toHaveLength(1);
   });
 
-  it('issue unavailable (503): the retry issues once', async () => {
+  it('issue rate-limited (429): the retry issues once', async () => {
     const body = electronicLine({ amount: '12.34' });
     const key = randomUUID();
-    await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
+    await stack.admin.setFaults({ rateLimitRate: 1, methods: ['updateBalance'] });
     const failed = await fulfill(stack, body, key);
     expect(failed.status).toBe(503);
     const row = await fulfillmentOf(stack, body);
@@ -117,10 +127,13 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     await expectOneCardWithValue(row.id, allocated.card_number, '12.34');
   });
 
-  it('issue answer lost (applied, then dropped): the retry looks it up and does not issue again', async () => {
+  it.each([
+    ['applied, then dropped', { dropRate: 1 }],
+    ['applied, then HTTP 500', { applyThenErrorRate: 1 }],
+  ])('issue answer lost (%s): the retry finds it in the card history and does not issue again', async (_what, fault) => {
     const body = electronicLine({ amount: '20.00' });
     const key = randomUUID();
-    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance'] });
+    await stack.admin.setFaults({ ...fault, methods: ['updateBalance'] });
     const lost = await fulfill(stack, body, key);
     expect(lost.status).toBe(503);
     expect(lost.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
