@@ -205,12 +205,12 @@ describe('refunds', () => {
     expect(types.map((t) => t.type)).toEqual(['REFUND_REQUESTED', 'REFUND_OUTCOME_UNKNOWN', 'REFUND_RETRIED', 'REFUND_ISSUED']);
   });
 
-  it('keeps the refund PENDING when the provider is unavailable (503) and completes it on retry', async () => {
+  it('keeps the refund PENDING when the provider refuses the call (429) and completes it on retry', async () => {
     const card = await stack.admin.createCard('1.00');
     const orderId = `O-${randomUUID()}`;
     const key = randomUUID();
     const body = { orderId, cardNumber: card.cardNumber, amount: '3.00', currency: 'USD' };
-    await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
+    await stack.admin.setFaults({ rateLimitRate: 1, methods: ['updateBalance'] });
     const first = await refund(body, key);
     await stack.admin.clearFaults();
     expect(first.status).toBe(503);
@@ -219,6 +219,46 @@ describe('refunds', () => {
     const retry = await refund(body, key);
     expect(retry.status).toBe(201);
     expect((await stack.admin.card(card.cardNumber)).balance).toBe('4.00');
+  });
+
+  it('answers UNKNOWN after a 503 (a 5xx on a money call may have applied), then issues once after the grace period', async () => {
+    const card = await stack.admin.createCard('1.00');
+    const orderId = `O-${randomUUID()}`;
+    const key = randomUUID();
+    const body = { orderId, cardNumber: card.cardNumber, amount: '3.00', currency: 'USD' };
+    await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
+    const first = await refund(body, key);
+    await stack.admin.clearFaults();
+    expect(first.status).toBe(503);
+    expect(first.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+    let retry = await refund(body, key);
+    for (let i = 0; retry.status === 503 && i < 40; i++) {
+      expect(retry.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      retry = await refund(body, key);
+    }
+    expect(retry.status).toBe(201);
+    expect((await stack.admin.card(card.cardNumber)).balance).toBe('4.00');
+    expect((await stack.admin.card(card.cardNumber)).history.filter((t) => t.action === 'issue' && t.customRequestId)).toHaveLength(1);
+  });
+
+  it('finds an issue answered with a 500 after it applied in the card history at once, and never issues it again', async () => {
+    const card = await stack.admin.createCard('1.00');
+    const orderId = `O-${randomUUID()}`;
+    const key = randomUUID();
+    const body = { orderId, cardNumber: card.cardNumber, amount: '3.00', currency: 'USD' };
+    await stack.admin.setFaults({ applyThenErrorRate: 1, methods: ['updateBalance'] });
+    const first = await refund(body, key);
+    await stack.admin.clearFaults();
+    expect(first.status).toBe(201);
+    expect(first.data).toMatchObject({ status: 'SUCCEEDED', refundedAmount: '3.00' });
+    const issues = (await stack.admin.card(card.cardNumber)).history.filter((t) => t.action === 'issue' && t.customRequestId);
+    expect(issues).toHaveLength(1);
+    expect(first.data.providerReference ?? issues[0].transactionId).toBe(issues[0].transactionId);
+    expect((await refund(body, key)).status).toBe(201);
+    expect((await stack.admin.card(card.cardNumber)).balance).toBe('4.00');
+    const [call] = await stack.db.query<{ outcome: string }>(`SELECT outcome FROM payment_adapter.provider_call WHERE order_id = $1`, [orderId]);
+    expect(call.outcome).toBe('APPLIED');
   });
 
   it('fails the refund with the decline reason (422) and replays that answer', async () => {

@@ -76,10 +76,11 @@ describe('settlement job: failures and the operator endpoints', () => {
     expect((await providerRedeemsOf(order.cardNumber)).length).toBe(rows[1].status === 'SETTLED' ? 2 : 1);
   });
 
-  it('fails a settlement after SETTLEMENT_MAX_ATTEMPTS while the provider is down; retry puts it back and it settles', async () => {
+  it('fails a settlement after SETTLEMENT_MAX_ATTEMPTS while the provider refuses every call (429); retry puts it back and it settles', async () => {
     const order = await authorize(stack, '100.00', '40.00');
     const id = await settleLater(stack.oms, order.authorizationId, '40.00', 'INV-1', true);
-    await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
+    // 429: refused, so certainly not applied (a 5xx on a money call would be an unknown outcome).
+    await stack.admin.setFaults({ rateLimitRate: 1, methods: ['updateBalance'] });
     const reports = await runUntilDrained(stack.oms, 30000);
     expect(reports.reduce((n, r) => n + r.failed, 0)).toBe(1);
     const [row] = await settlementRows(stack, order.authorizationId);
@@ -124,10 +125,11 @@ describe('settlement job: failures and the operator endpoints', () => {
   it('fails a declined redeem at once (no retry) with the provider reason', async () => {
     const order = await authorize(stack, '100.00', '30.00');
     const id = await settleLater(stack.oms, order.authorizationId, '30.00', 'INV-1', true);
-    // The hold disappears at the provider behind our back: the redeem is declined.
+    // The hold disappears at the provider behind our back (voided, where the sandbox lets holds be): the redeem is declined.
     const card = await stack.admin.card(order.cardNumber);
     const holdId = card.holds.find((h) => h.status === 'OPEN')!.holdId;
-    const voided = await fetch(`${stack.sandbox.url}/merchant/void`, {
+    await fetch(`${stack.sandbox.url}/_sandbox/behaviour`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ voidHolds: true }) });
+    const voided = await fetch(`${stack.sandbox.url}/merchant/voidTransaction`, {
       method: 'POST',
       headers: {
         'Content-Type': 'application/json',
@@ -139,6 +141,7 @@ describe('settlement job: failures and the operator endpoints', () => {
       body: JSON.stringify({ transactionId: holdId }),
     });
     expect((await voided.json()).success).toBe(true);
+    await fetch(`${stack.sandbox.url}/_sandbox/behaviour`, { method: 'DELETE' });
     const report = await runJob(stack.oms);
     expect(report).toMatchObject({ settled: 0, retried: 0, failed: 1 });
     const [row] = await settlementRows(stack, order.authorizationId);

@@ -45,8 +45,9 @@ describe('recovery sweep of unknown outcomes', () => {
   it('releases an initial hold whose answer was lost, and the OMS retry with its key holds again', async () => {
     const card = await stack.admin.createCard('100.00');
     const key = randomUUID();
-    const body = { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, pin: card.pin, amount: '30.00', currency: 'USD' };
-    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'] });
+    // Without partial approval the hold is sent without a balance read first; the look-ups (search) fail too.
+    const body = { orderId: `O-${randomUUID()}`, cardNumber: card.cardNumber, pin: card.pin, amount: '30.00', currency: 'USD', allowPartial: false };
+    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'search'] });
     const lost = await stack.oms.post('/v1/authorizations', body, withKey(key));
     expect(lost.status).toBe(503);
     expect(lost.data.error.details.outcome).toBe('UNKNOWN');
@@ -81,8 +82,9 @@ describe('recovery sweep of unknown outcomes', () => {
   it('adopts an advanced hold whose answer was lost, so the chain and the provider agree; nothing stays held at the end', async () => {
     const order = await authorize(stack, '100.00', '60.00');
     await settleLater(stack.oms, order.authorizationId, '10.00', 'INV-1');
-    // The redeem goes through; the advanced hold is applied but its answer dropped, and so are the look-ups.
-    await stack.admin.setFaults({ dropRate: 0.5, seed: seedFor(['none', ...Array(9).fill('drop')]), methods: ['updateBalance', 'cardHistory'] });
+    // The redeem and the advanced hold's balance read go through; the advanced hold is applied but its answer
+    // dropped, and so are the look-ups (search).
+    await stack.admin.setFaults({ dropRate: 0.9, seed: seedFor(['none', 'none', ...Array(19).fill('drop')], 0.9), methods: ['updateBalance', 'search'] });
     await runUntilDrained(stack.oms);
     await stack.admin.clearFaults();
     const chain = async () => (await stack.oms.get(`/v1/authorizations/${order.authorizationId}`)).data.chain as Array<Record<string, string>>;
@@ -106,10 +108,10 @@ describe('recovery sweep of unknown outcomes', () => {
   it('leaves a call UNKNOWN for an operator after RECOVERY_MAX_ATTEMPTS; a re-check resolves it once the provider answers', async () => {
     const card = await stack.admin.createCard('100.00');
     const orderId = `O-${randomUUID()}`;
-    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'] });
-    const lost = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '20.00', currency: 'USD' }, withKey());
+    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'search'] });
+    const lost = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '20.00', currency: 'USD', allowPartial: false }, withKey());
     expect(lost.status).toBe(503);
-    await stack.admin.setFaults({ dropRate: 1, methods: ['cardHistory'] }); // the look-ups keep failing
+    await stack.admin.setFaults({ dropRate: 1, methods: ['search'] }); // the look-ups keep failing
 
     const unknown = async () =>
       ((await stack.oms.get('/v1/transactions', { params: { outcome: 'UNKNOWN' } })).data.items as Array<Record<string, unknown>>).find((t) => t.orderId === orderId);
@@ -137,11 +139,11 @@ describe('recovery sweep of unknown outcomes', () => {
   });
 });
 
-/** A sandbox fault seed whose first draws give `outcomes` with dropRate 0.5 (drop below 0.5, none above). */
-function seedFor(outcomes: Array<'none' | 'drop'>): number {
+/** A sandbox fault seed whose first draws give `outcomes` with dropRate `rate` (drop below it, none above). */
+function seedFor(outcomes: Array<'none' | 'drop'>, rate = 0.5): number {
   for (let seed = 1; seed < 1_000_000; seed++) {
     const draw = mulberry32(seed);
-    if (outcomes.every((o) => (draw() < 0.5 ? 'drop' : 'none') === o)) return seed;
+    if (outcomes.every((o) => (draw() < rate ? 'drop' : 'none') === o)) return seed;
   }
   throw new Error('no seed');
 }
