@@ -45,8 +45,8 @@ describe('first-hour answers', () => {
   });
 
   it('says that a missing Idempotency-Key is required', async () => {
-    const card = await stack.admin.createCard('50.00');
-    const response = await stack.oms.post('/v1/authorizations', { orderId: 'ORD-FH', cardNumber: card.cardNumber, amount: '10.00', currency: 'USD' });
+    const card = await stack.admin.createCard('50.00', { pin: '1234' });
+    const response = await stack.oms.post('/v1/authorizations', { orderId: 'ORD-FH', cardNumber: card.cardNumber, pin: '1234', amount: '10.00', currency: 'USD' });
     expect(response.status).toBe(400);
     expect(response.data.error.details.fields).toEqual([
       { field: 'Idempotency-Key', problems: [expect.stringContaining('header Idempotency-Key is required')] },
@@ -54,8 +54,8 @@ describe('first-hour answers', () => {
   });
 
   it('tells an integrator who sent the amount as a JSON number to send a string', async () => {
-    const card = await stack.admin.createCard('100.00');
-    const response = await stack.oms.post('/v1/authorizations', { orderId: 'ORD-FH', cardNumber: card.cardNumber, amount: 60, currency: 'USD' }, withKey());
+    const card = await stack.admin.createCard('100.00', { pin: '1234' });
+    const response = await stack.oms.post('/v1/authorizations', { orderId: 'ORD-FH', cardNumber: card.cardNumber, pin: '1234', amount: 60, currency: 'USD' }, withKey());
     expect(response.status).toBe(400);
     expect(response.data.error.details.fields).toEqual([
       { field: 'amount', problems: [expect.stringContaining('send a string like "60.00"')] },

@@ -11,9 +11,9 @@ describe('reading a settlement, and Location headers', () => {
   afterAll(() => stack?.stop());
 
   async function hold(amount: string) {
-    const card = await stack.admin.createCard('100.00');
+    const card = await stack.admin.createCard('100.00', { pin: '1234' });
     const key = randomUUID();
-    const response = await stack.oms.post('/v1/authorizations', { orderId: `ORD-${key}`, cardNumber: card.cardNumber, amount, currency: 'USD' }, withKey(key));
+    const response = await stack.oms.post('/v1/authorizations', { orderId: `ORD-${key}`, cardNumber: card.cardNumber, pin: '1234', amount, currency: 'USD' }, withKey(key));
     expect(response.status).toBe(201);
     return { card, key, response, authorizationId: response.data.authorizationId as string };
   }

@@ -1,5 +1,6 @@
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { completeDocument } from './openapi/document';
 
 /** OpenAPI for OMS integrators: the page at /docs, the JSON at /docs-json. */
 export function setupDocs(app: INestApplication): void {
@@ -14,8 +15,16 @@ export function setupDocs(app: INestApplication): void {
           '`Idempotency-Key` header; a retry with the same key and body returns the first answer.',
       )
       .setVersion('1')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key from API_KEYS' })
+      // The page's own origin: "Try it out" calls the adapter that serves it, wherever it runs.
+      .addServer('/', 'This adapter (the host serving this document)')
+      .addBearerAuth({
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'opaque API key',
+        description: 'An API key from API_KEYS (`local-dev-key` under `npm start`); scopes payments, read, operator',
+      })
       .build(),
   );
+  completeDocument(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 }

@@ -5,6 +5,7 @@ import { AuthenticatedRequest } from '../auth/api-key.guard';
 import { validationFailed } from '../common/domain-errors';
 import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.interceptor';
 import { CardEnumerationGuard } from '../security/card-enumeration.guard';
+import { AuthorizationDetailResponse, AuthorizationResponse, ReversalResponse } from '../openapi/responses';
 import { FailedLookupInterceptor } from '../security/failed-lookups';
 import { authorizationView, settlementView } from './authorization.view';
 import { AuthorizationsService } from './authorizations.service';
@@ -31,7 +32,7 @@ export class AuthorizationsController {
   @ApiResponse({ status: 429, description: 'RATE_LIMITED (per key / per card, see Retry-After) or CARD_LOCKED after repeated wrong PINs' })
   @ApiOperation({ summary: 'Hold an amount on a gift card (partial approval when the balance is short)' })
   @ApiBody({ type: CreateAuthorizationDto, examples: { hold: { value: { orderId: 'ORD-10042', cardNumber: '6000000000000001', pin: '1234', amount: '60.00', currency: 'USD' } } } })
-  @ApiResponse({ status: 201, description: 'status APPROVED, PARTIALLY_APPROVED (approvedAmount < requestedAmount) or DECLINED (declineReason)' })
+  @ApiResponse({ status: 201, type: AuthorizationResponse, description: 'status APPROVED, PARTIALLY_APPROVED (approvedAmount < requestedAmount) or DECLINED (declineReason); Location names it' })
   @ApiResponse({ status: 503, description: 'Provider unavailable or its answer lost: not processed (details.outcome), retry with the same key' })
   async create(@Body() body: CreateAuthorizationDto, @IdempotencyKey() key: string, @Req() request: AuthenticatedRequest) {
     const authorization = await this.authorizations.authorize({ ...body, allowPartial: body.allowPartial ?? true }, actorOf(request), resourceIdempotencyKey(request.apiKey, key));
@@ -40,6 +41,7 @@ export class AuthorizationsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Read an authorization with its settlements and its advanced-hold chain' })
+  @ApiResponse({ status: 200, type: AuthorizationDetailResponse, description: 'The authorization (a superseded one names its open link in currentAuthorizationId)' })
   async read(@Param('id', uuidPipe()) id: string) {
     const authorization = await this.authorizations.get(id);
     const [chain, settlements] = await Promise.all([
@@ -61,7 +63,7 @@ export class AuthorizationsController {
   @IdempotencyHeader()
   @ApiOperation({ summary: 'Release the hold and close the authorization (amount is always 0.00)' })
   @ApiBody({ type: ReversalDto, examples: { reversal: { value: { amount: '0.00' } } } })
-  @ApiResponse({ status: 200, description: 'The authorization, state CLOSED, closedReason REVERSED; unchanged when it was already closed' })
+  @ApiResponse({ status: 200, type: ReversalResponse, description: 'The authorization, state CLOSED, closedReason REVERSED; unchanged when it was already closed' })
   @ApiResponse({ status: 422, description: 'amount is not zero' })
   async reverse(@Param('id', uuidPipe()) id: string, @Body() body: ReversalDto, @Req() request: AuthenticatedRequest) {
     const reversed = await this.authorizations.reverse(id, body.amount, actorOf(request));

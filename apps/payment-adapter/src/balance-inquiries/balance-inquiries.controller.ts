@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, UseGuards, UseInterceptors } from '@nestjs/common';
 import { ReadOnlyOperation } from '../auth/api-key.guard';
 import { CardEnumerationGuard } from '../security/card-enumeration.guard';
+import { BalanceInquiryResponse } from '../openapi/responses';
 import { FailedLookupInterceptor } from '../security/failed-lookups';
 import { ApiBearerAuth, ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Idempotent } from '../idempotency/idempotency.interceptor';
@@ -37,7 +38,7 @@ export class BalanceInquiriesController {
   @ApiResponse({
     status: 200,
     description: 'The balance, applied to the request',
-    schema: { example: { cardLast4: '0002', currency: 'USD', availableBalance: '25.00', applicableAmount: '25.00', remainingAmount: '35.00' } },
+    type: BalanceInquiryResponse,
   })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: every bad field named in details.fields' })
   @ApiResponse({ status: 422, description: 'Declined by the provider; code is the reason: CARD_NOT_FOUND, INVALID_PIN, CARD_INACTIVE, CURRENCY_MISMATCH' })

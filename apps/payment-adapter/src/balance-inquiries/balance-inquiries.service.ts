@@ -37,7 +37,9 @@ export class BalanceInquiriesService {
   async inquire(request: BalanceInquiryRequest): Promise<BalanceInquiryView> {
     const requested = request.requestedAmount === undefined ? undefined : parseAmount(request.requestedAmount, request.currency);
     const cardHash = this.vault.hash(request.cardNumber);
-    await this.pinLockout.assertNotLocked(cardHash);
+    const withPin = !!request.pin;
+    // The attempt is counted before the provider is asked, so parallel guesses cannot outrun the lockout.
+    await this.pinLockout.beginAttempt(cardHash, withPin);
     let balance;
     try {
       balance = await this.provider.balance({
@@ -46,10 +48,10 @@ export class BalanceInquiriesService {
         currency: request.currency,
       });
     } catch (error) {
-      if (request.pin && error instanceof ProviderDeclinedError && error.reason === 'INVALID_PIN') await this.pinLockout.recordFailure(cardHash);
+      await this.pinLockout.finishAttempt(cardHash, withPin, pinVerdictOf(error));
       throw toBalanceError(error);
     }
-    if (request.pin) await this.pinLockout.recordSuccess(cardHash);
+    await this.pinLockout.finishAttempt(cardHash, withPin, 'PIN_ACCEPTED');
     if (!balance.active) throw businessRule('CARD_INACTIVE', 'The card is not active', { reason: 'CARD_INACTIVE' });
     const answer = applyBalance(balance.available, requested);
     return {
@@ -60,6 +62,11 @@ export class BalanceInquiriesService {
       remainingAmount: formatAmount(answer.remaining),
     };
   }
+}
+
+/** What a failed balance call says about the PIN: only INVALID_PIN is a wrong guess. */
+export function pinVerdictOf(error: unknown): 'WRONG_PIN' | 'NO_VERDICT' {
+  return error instanceof ProviderDeclinedError && error.reason === 'INVALID_PIN' ? 'WRONG_PIN' : 'NO_VERDICT';
 }
 
 /** A read has no effect at the provider: a lost answer is as good as no answer (NOT_APPLIED), safe to ask again. */

@@ -8,6 +8,7 @@ import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.i
 import { CreateFulfillmentDto } from './dto/fulfillment.dto';
 import { fulfillmentView } from './fulfillment.view';
 import { FulfillmentsService } from './fulfillments.service';
+import { FulfillmentResponse } from '../openapi/responses';
 
 const FIRST_RESPONSE_EXAMPLE = {
   fulfillmentId: '6f1c1f4e-8a4b-4a63-9a57-1f0c9b1a2d3e',
@@ -52,7 +53,7 @@ export class FulfillmentsController {
       physical: { value: { orderId: 'ORD-10042', lineId: '3', kind: 'PHYSICAL', cardNumber: '6000000000000003', pin: '4321', amount: '50.00', currency: 'USD' } },
     },
   })
-  @ApiResponse({ status: 201, description: 'COMPLETED: the card is active and holds the amount', schema: { example: FIRST_RESPONSE_EXAMPLE } })
+  @ApiResponse({ status: 201, type: FulfillmentResponse, description: 'COMPLETED: the card is active and holds the amount; Location names it', example: FIRST_RESPONSE_EXAMPLE })
   @ApiResponse({ status: 409, description: 'The line is already fulfilled with a different request (FULFILLMENT_CONFLICT), or the key was used with another body' })
   @ApiResponse({ status: 422, description: 'FULFILLMENT_DECLINED: unknown card set, unknown card, wrong PIN, currency mismatch (details.reason); the fulfillment is FAILED' })
   @ApiResponse({ status: 503, description: 'Provider unavailable or its answer lost (details.outcome): the fulfillment stays PENDING; retry with the same key to continue' })
@@ -64,7 +65,7 @@ export class FulfillmentsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Read a fulfillment: its status and steps with their times and provider references (card masked)' })
-  @ApiResponse({ status: 200, description: 'The fulfillment', schema: { example: { ...FIRST_RESPONSE_EXAMPLE, cardNumber: '****2345', cardNumberMasked: true, pin: null } } })
+  @ApiResponse({ status: 200, type: FulfillmentResponse, description: 'The fulfillment', example: { ...FIRST_RESPONSE_EXAMPLE, cardNumber: '****2345', cardNumberMasked: true, pin: null } })
   async read(@Param('id', uuidPipe()) id: string) {
     return fulfillmentView(await this.fulfillments.get(id));
   }

@@ -1,6 +1,7 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { OrdersService } from './orders.service';
+import { OrderPaymentsResponse } from '../openapi/responses';
 
 const example = {
   orderId: 'ORD-10042',
@@ -41,7 +42,7 @@ export class OrdersController {
       'authorizations lists each chain by its first authorization (the id the OMS was given) with the chain and its settlements. ' +
       'Card numbers appear only as cardLast4.',
   })
-  @ApiResponse({ status: 200, description: 'The order view', schema: { example } })
+  @ApiResponse({ status: 200, type: OrderPaymentsResponse, description: 'The order view', example })
   @ApiResponse({ status: 404, description: 'Nothing is known of this order' })
   payments(@Param('orderId') orderId: string) {
     return this.orders.payments(orderId);

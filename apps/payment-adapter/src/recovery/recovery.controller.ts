@@ -8,6 +8,7 @@ import { ListTransactionsQuery } from './dto/transaction-list.dto';
 import { RecoveryClaims } from './recovery-claims';
 import { RecoverySweep } from './recovery-sweep.service';
 import { UnresolvedTransactions } from './unresolved-transactions';
+import { RecoveryRunReportResponse, TransactionPageResponse, TransactionResponse } from '../openapi/responses';
 
 @ApiTags('recovery')
 @ApiBearerAuth()
@@ -22,7 +23,7 @@ export class RecoveryController {
 
   @Get('transactions')
   @ApiOperation({ summary: 'Provider calls whose outcome is unknown: UNKNOWN (given up, for an operator) or CHECKING; paged' })
-  @ApiResponse({ status: 200, description: '{items: [{transactionId, operation, orderId, authorizationId, settlementId, refundId, maskedCardNumber, amount, checkAttempts...}], nextCursor}' })
+  @ApiResponse({ status: 200, type: TransactionPageResponse })
   list(@Query() query: ListTransactionsQuery) {
     return this.transactions.list(query);
   }
@@ -30,6 +31,7 @@ export class RecoveryController {
   @Post('transactions/:id/checks')
   @HttpCode(200)
   @ApiOperation({ summary: 'Check a given-up UNKNOWN call again from scratch (attempts reset, due now); the next sweep looks it up' })
+  @ApiResponse({ status: 200, type: TransactionResponse, description: 'The call, CHECKING' })
   @ApiResponse({ status: 422, description: 'TRANSACTION_NOT_UNKNOWN: resolved, or still being checked' })
   async recheck(@Param('id', uuidPipe()) id: string) {
     const call = await this.dataSource.getRepository(ProviderCall).findOneBy({ id });
@@ -43,6 +45,7 @@ export class RecoveryController {
   @Post('recovery-runs')
   @HttpCode(200)
   @ApiOperation({ summary: 'Run the recovery sweep now; answers {checked, resolved, retried, gaveUp, unresolved, durationMs}' })
+  @ApiResponse({ status: 200, type: RecoveryRunReportResponse })
   run() {
     return this.sweep.run();
   }

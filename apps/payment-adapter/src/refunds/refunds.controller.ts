@@ -7,6 +7,7 @@ import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.i
 import { CreateRefundDto } from './dto/refund.dto';
 import { refundView } from './refund.view';
 import { RefundsService } from './refunds.service';
+import { RefundResponse } from '../openapi/responses';
 
 const example = {
   refundId: '3b0c6a9e-1f2d-4e5a-8b7c-9d0e1f2a3b4c',
@@ -45,7 +46,7 @@ export class RefundsController {
       byCard: { summary: 'Refund to a card named directly', value: { orderId: 'ORD-10042', cardNumber: '6000000000000002', amount: '5.00', currency: 'USD' } },
     },
   })
-  @ApiResponse({ status: 201, description: 'status SUCCEEDED with refundedAmount', schema: { example } })
+  @ApiResponse({ status: 201, type: RefundResponse, description: 'status SUCCEEDED with refundedAmount; Location names it', example })
   @ApiResponse({ status: 400, description: 'VALIDATION_FAILED: bad fields, or both / neither of settlementId and cardNumber' })
   @ApiResponse({ status: 404, description: 'The settlement does not exist' })
   @ApiResponse({
@@ -61,7 +62,7 @@ export class RefundsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Read a refund' })
-  @ApiResponse({ status: 200, description: 'The refund', schema: { example } })
+  @ApiResponse({ status: 200, type: RefundResponse, description: 'The refund', example })
   async read(@Param('id', uuidPipe()) id: string) {
     return refundView(await this.refunds.get(id));
   }

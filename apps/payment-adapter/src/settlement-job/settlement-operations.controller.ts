@@ -7,6 +7,7 @@ import { Idempotent } from '../idempotency/idempotency.interceptor';
 import { ListSettlementsQuery } from './dto/settlement-list.dto';
 import { SettlementJob } from './settlement-job.service';
 import { SettlementOperations } from './settlement-operations.service';
+import { SettlementPageResponse, SettlementResponse, SettlementRunReportResponse } from '../openapi/responses';
 
 @ApiTags('settlement job')
 @ApiBearerAuth()
@@ -19,7 +20,7 @@ export class SettlementOperationsController {
 
   @Get('settlements')
   @ApiOperation({ summary: 'List settlements by status (e.g. FAILED with their failureReason), oldest first, paged' })
-  @ApiResponse({ status: 200, description: '{items: [settlement], nextCursor}' })
+  @ApiResponse({ status: 200, type: SettlementPageResponse })
   async list(@Query() query: ListSettlementsQuery) {
     const page = await this.operations.list(query);
     return { items: page.items.map(settlementView), nextCursor: page.nextCursor };
@@ -30,7 +31,7 @@ export class SettlementOperationsController {
   @Idempotent()
   @IdempotencyHeader()
   @ApiOperation({ summary: 'Put a FAILED batch settlement back in the queue (OPEN, attempts reset, due now)' })
-  @ApiResponse({ status: 200, description: 'The settlement, OPEN' })
+  @ApiResponse({ status: 200, type: SettlementResponse, description: 'The settlement, OPEN' })
   @ApiResponse({ status: 422, description: 'SETTLEMENT_NOT_FAILED, SETTLEMENT_NOT_BATCH' })
   async retry(@Param('id', uuidPipe()) id: string, @Req() request: AuthenticatedRequest) {
     return settlementView(await this.operations.retry(id, actorOf(request)));
@@ -39,7 +40,7 @@ export class SettlementOperationsController {
   @Post('settlement-runs')
   @HttpCode(200)
   @ApiOperation({ summary: 'Run the batch settlement job now, until nothing is due; answers the run\'s counts' })
-  @ApiResponse({ status: 200, description: '{claimed, settled, retried, failed, backlog, durationMs}' })
+  @ApiResponse({ status: 200, type: SettlementRunReportResponse })
   run() {
     return this.job.run();
   }

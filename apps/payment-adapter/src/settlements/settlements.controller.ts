@@ -10,6 +10,7 @@ import { Idempotent, resourceIdempotencyKey } from '../idempotency/idempotency.i
 import { CreateSettlementDto } from './dto/settlement.dto';
 import { SettlementReads } from './settlement-reads.service';
 import { SettlementsService } from './settlements.service';
+import { SettlementAcceptedResponse, SettlementCreatedResponse, SettlementDetailResponse } from '../openapi/responses';
 
 @ApiTags('settlements')
 @ApiBearerAuth()
@@ -33,8 +34,8 @@ export class SettlementsController {
       batch: { summary: 'Settled later by the job', value: { authorizationId: '2f6c1c1e-8f0a-4c55-9d0e-8f9a3b1e2d10', amount: '10.00', invoiceId: 'INV-3', mode: 'batch' } },
     },
   })
-  @ApiResponse({ status: 201, description: 'sync: {settlementId, status SETTLED, settledAmount, authorization (closed), advancedAuthorization?}' })
-  @ApiResponse({ status: 202, description: "batch: {settlementId, status: 'OPEN'}" })
+  @ApiResponse({ status: 201, type: SettlementCreatedResponse, description: 'sync: settled now; authorization (closed), advancedAuthorization (the hold for the rest) or null' })
+  @ApiResponse({ status: 202, type: SettlementAcceptedResponse, description: 'batch: stored OPEN for the job; poll the Location (GET /v1/settlements/{id})' })
   @ApiResponse({ status: 422, description: 'AMOUNT_EXCEEDS_HELD, AUTHORIZATION_CLOSED, or a provider decline' })
   async create(@Body() body: CreateSettlementDto, @IdempotencyKey() key: string, @Req() request: AuthenticatedRequest) {
     const actor = actorOf(request);
@@ -61,6 +62,7 @@ export class SettlementsController {
 
   @Get(':id')
   @ApiOperation({ summary: 'Read a settlement (poll a batch one after its 202): status, settledAmount, attempts, failureReason, nextAttemptAt, the authorization it served and the advanced hold it placed' })
+  @ApiResponse({ status: 200, type: SettlementDetailResponse })
   read(@Param('id', uuidPipe()) id: string) {
     return this.reads.read(id);
   }

@@ -1,0 +1,245 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/**
+ * The answers of the API as OpenAPI schemas, for integrators and generated clients. The views that build them
+ * are the `*.view.ts` functions beside each resource; these classes only describe them (nothing constructs them).
+ */
+
+const ID = '2f6c1c1e-8f0a-4c55-9d0e-8f9a3b1e2d10';
+const NEXT_ID = '3616a0c2-5b7e-4f1d-9a3c-0e8d7b6c5a41';
+const TIME = '2026-12-01T12:00:00.000Z';
+
+export class AuthorizationResponse {
+  @ApiProperty({ example: ID, format: 'uuid' }) authorizationId: string;
+  @ApiProperty({ example: 'ORD-10042' }) orderId: string;
+  @ApiProperty({ enum: ['APPROVED', 'PARTIALLY_APPROVED', 'DECLINED', 'PENDING', 'NOT_PROCESSED'], example: 'APPROVED', description: 'The hold decision' })
+  status: string;
+  @ApiProperty({ enum: ['PENDING', 'OPEN', 'CLOSED', 'FAILED'], example: 'OPEN' }) state: string;
+  @ApiProperty({ enum: ['SETTLED', 'REVERSED', 'SUPERSEDED', 'EXPIRED', 'DECLINED'], nullable: true, example: null, type: String }) closedReason: string | null;
+  @ApiProperty({ nullable: true, example: null, type: String, description: 'INSUFFICIENT_FUNDS, INVALID_PIN, CARD_INACTIVE, CARD_NOT_FOUND, ... when DECLINED' })
+  declineReason: string | null;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ example: '60.00' }) requestedAmount: string;
+  @ApiProperty({ example: '60.00' }) approvedAmount: string;
+  @ApiProperty({ example: '0.00', description: 'requestedAmount − approvedAmount: what the order still needs from another tender' }) remainingAmount: string;
+  @ApiProperty({ example: '60.00', description: 'What is still reserved on the card' }) heldAmount: string;
+  @ApiProperty({ example: '0.00' }) settledAmount: string;
+  @ApiProperty({ example: '0001', nullable: true, type: String }) cardLast4: string | null;
+  @ApiProperty({ example: '****0001', nullable: true, type: String }) maskedCardNumber: string | null;
+  @ApiProperty({ example: 'hold_8c1f', nullable: true, type: String, description: "The provider's hold reference" }) providerReference: string | null;
+  @ApiProperty({ example: '2026-12-08T12:00:00.000Z', format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
+  @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String, description: 'Set on an advanced hold: the link it follows' }) previousAuthorizationId: string | null;
+  @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String }) nextAuthorizationId: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ example: TIME, format: 'date-time' }) updatedAt: string;
+}
+
+export class SettlementResponse {
+  @ApiProperty({ example: '808d5e0b-7f3c-4a2e-9d1b-6c4a3f2e1d0c', format: 'uuid' }) settlementId: string;
+  @ApiProperty({ example: 'ORD-10042' }) orderId: string;
+  @ApiProperty({ example: ID, format: 'uuid', description: 'The authorization the OMS named' }) authorizationId: string;
+  @ApiProperty({ example: ID, format: 'uuid', nullable: true, type: String, description: 'The link the redeem was taken from; null until processed' })
+  servedAuthorizationId: string | null;
+  @ApiProperty({ example: NEXT_ID, format: 'uuid', nullable: true, type: String }) advancedAuthorizationId: string | null;
+  @ApiProperty({ example: 'INV-1' }) invoiceId: string;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ example: '25.00' }) amount: string;
+  @ApiProperty({ example: '25.00' }) settledAmount: string;
+  @ApiProperty({ example: false }) final: boolean;
+  @ApiProperty({ enum: ['sync', 'batch'], example: 'sync' }) mode: string;
+  @ApiProperty({ enum: ['OPEN', 'PROCESSING', 'SETTLED', 'FAILED'], example: 'SETTLED' }) status: string;
+  @ApiProperty({ example: null, nullable: true, type: String }) failureReason: string | null;
+  @ApiProperty({ example: 1 }) attempts: number;
+  @ApiProperty({ example: null, format: 'date-time', nullable: true, type: String, description: 'When the job tries next (OPEN only)' }) nextAttemptAt: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ example: TIME, format: 'date-time' }) updatedAt: string;
+}
+
+export class SettlementDetailResponse extends SettlementResponse {
+  @ApiProperty({ type: AuthorizationResponse, nullable: true, description: 'The authorization it was redeemed from (null while a batch one waits)' })
+  authorization: AuthorizationResponse | null;
+  @ApiProperty({ type: AuthorizationResponse, nullable: true, description: 'The advanced hold it placed for the unshipped rest' })
+  advancedAuthorization: AuthorizationResponse | null;
+}
+
+export class SettlementCreatedResponse {
+  @ApiProperty({ example: '808d5e0b-7f3c-4a2e-9d1b-6c4a3f2e1d0c', format: 'uuid' }) settlementId: string;
+  @ApiProperty({ enum: ['SETTLED', 'FAILED'], example: 'SETTLED' }) status: string;
+  @ApiProperty({ example: '25.00' }) settledAmount: string;
+  @ApiProperty({ type: SettlementResponse }) settlement: SettlementResponse;
+  @ApiProperty({ type: AuthorizationResponse, description: 'The authorization it was redeemed from, now CLOSED (SUPERSEDED or SETTLED)' })
+  authorization: AuthorizationResponse;
+  @ApiProperty({ type: AuthorizationResponse, nullable: true, description: 'The advanced hold for the rest; PARTIALLY_APPROVED or DECLINED when the card was spent meanwhile' })
+  advancedAuthorization: AuthorizationResponse | null;
+}
+
+export class SettlementAcceptedResponse {
+  @ApiProperty({ example: '4d3b9a1e-2c5f-4e7a-8b6d-1f0e9c8b7a65', format: 'uuid' }) settlementId: string;
+  @ApiProperty({ enum: ['OPEN'], example: 'OPEN' }) status: string;
+  @ApiProperty({ type: SettlementResponse }) settlement: SettlementResponse;
+}
+
+export class AuthorizationDetailResponse extends AuthorizationResponse {
+  @ApiProperty({ example: NEXT_ID, format: 'uuid', description: 'The open link of the chain (or its last one)' }) currentAuthorizationId: string;
+  @ApiProperty({ type: [AuthorizationResponse], description: 'The advanced-hold chain, first hold first' }) chain: AuthorizationResponse[];
+  @ApiProperty({ type: [SettlementResponse] }) settlements: SettlementResponse[];
+}
+
+export class ReversalResponse extends AuthorizationResponse {
+  @ApiProperty({ example: ID, format: 'uuid', description: 'The id the request named (the chain is followed to its open link)' }) requestedAuthorizationId: string;
+}
+
+export class SettlementPageResponse {
+  @ApiProperty({ type: [SettlementResponse] }) items: SettlementResponse[];
+  @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String, description: 'Pass as cursor for the next page; null on the last' }) nextCursor: string | null;
+}
+
+export class SettlementRunReportResponse {
+  @ApiProperty({ example: 1 }) claimed: number;
+  @ApiProperty({ example: 1 }) settled: number;
+  @ApiProperty({ example: 0 }) retried: number;
+  @ApiProperty({ example: 0 }) failed: number;
+  @ApiProperty({ example: 0 }) backlog: number;
+  @ApiProperty({ example: 42 }) durationMs: number;
+}
+
+export class RecoveryRunReportResponse {
+  @ApiProperty({ example: 1, description: 'Unresolved provider calls looked at' }) checked: number;
+  @ApiProperty({ example: 1 }) resolved: number;
+  @ApiProperty({ example: 0 }) retried: number;
+  @ApiProperty({ example: 0 }) gaveUp: number;
+  @ApiProperty({ example: 0, description: 'Calls left UNKNOWN for an operator' }) unresolved: number;
+  @ApiProperty({ example: 37 }) durationMs: number;
+}
+
+export class TransactionResponse {
+  @ApiProperty({ example: '7b1e0c9d-3a2f-4e5d-8c7b-6a5f4e3d2c1b', format: 'uuid', description: 'Our reference, sent to the provider (Clutch customRequestId)' })
+  transactionId: string;
+  @ApiProperty({ enum: ['HOLD', 'REDEEM_FROM_HOLD', 'RELEASE_HOLD', 'REDEEM', 'ISSUE', 'ALLOCATE', 'ACTIVATE', 'VOID'], example: 'HOLD' }) operation: string;
+  @ApiProperty({ enum: ['UNKNOWN', 'CHECKING'], example: 'UNKNOWN', description: 'UNKNOWN: waiting for an operator; CHECKING: the sweep checks it again' }) outcome: string;
+  @ApiProperty({ enum: ['PENDING', 'UNKNOWN'], example: 'UNKNOWN' }) recordedOutcome: string;
+  @ApiProperty({ example: 'ORD-10042', nullable: true, type: String }) orderId: string | null;
+  @ApiProperty({ example: ID, nullable: true, type: String }) authorizationId: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) settlementId: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) refundId: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) fulfillmentId: string | null;
+  @ApiProperty({ example: '****0001', nullable: true, type: String }) maskedCardNumber: string | null;
+  @ApiProperty({ example: 'USD', nullable: true, type: String }) currency: string | null;
+  @ApiProperty({ example: '60.00', nullable: true, type: String }) amount: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) providerHoldId: string | null;
+  @ApiProperty({ example: 'timeout after 5000 ms; unresolved after 10 checks', nullable: true, type: String }) providerMessage: string | null;
+  @ApiProperty({ example: 'OUTCOME_UNKNOWN', nullable: true, type: String }) errorKind: string | null;
+  @ApiProperty({ example: 10 }) checkAttempts: number;
+  @ApiProperty({ example: null, format: 'date-time', nullable: true, type: String }) nextCheckAt: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ example: TIME, format: 'date-time', nullable: true, type: String }) completedAt: string | null;
+  @ApiPropertyOptional({
+    nullable: true,
+    description: 'What a look-up at the provider found that may be this call (when one was recorded)',
+    type: 'array',
+    items: { type: 'object', additionalProperties: true },
+    example: null,
+  })
+  candidates?: Array<Record<string, unknown>> | null;
+}
+
+export class TransactionPageResponse {
+  @ApiProperty({ type: [TransactionResponse] }) items: TransactionResponse[];
+  @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class BalanceInquiryResponse {
+  @ApiProperty({ example: '0002' }) cardLast4: string;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ example: '25.00' }) availableBalance: string;
+  @ApiProperty({ example: '25.00', description: 'min(requestedAmount, availableBalance)' }) applicableAmount: string;
+  @ApiProperty({ example: '35.00', description: 'requestedAmount − applicableAmount' }) remainingAmount: string;
+}
+
+export class RefundResponse {
+  @ApiProperty({ example: '3b0c6a9e-1f2d-4e5a-8b7c-9d0e1f2a3b4c', format: 'uuid' }) refundId: string;
+  @ApiProperty({ example: 'ORD-10042' }) orderId: string;
+  @ApiProperty({ example: '7d1e2f34-5a6b-4c7d-8e9f-0a1b2c3d4e5f', format: 'uuid', nullable: true, type: String }) settlementId: string | null;
+  @ApiProperty({ enum: ['PENDING', 'SUCCEEDED', 'FAILED'], example: 'SUCCEEDED' }) status: string;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ example: '10.00' }) amount: string;
+  @ApiProperty({ example: '10.00' }) refundedAmount: string;
+  @ApiProperty({ example: null, nullable: true, type: String }) failureReason: string | null;
+  @ApiProperty({ example: '0001', nullable: true, type: String }) cardLast4: string | null;
+  @ApiProperty({ example: '****0001', nullable: true, type: String }) maskedCardNumber: string | null;
+  @ApiProperty({ example: 'txn_5f3a', nullable: true, type: String }) providerReference: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ example: TIME, format: 'date-time' }) updatedAt: string;
+}
+
+export class FulfillmentStepResponse {
+  @ApiProperty({ enum: ['ALLOCATED', 'ACTIVATED', 'ISSUED'], example: 'ISSUED' }) step: string;
+  @ApiProperty({ example: TIME, format: 'date-time' }) at: string;
+  @ApiProperty({ example: 'txn_9a2b', nullable: true, type: String }) providerReference: string | null;
+}
+
+export class FulfillmentResponse {
+  @ApiProperty({ example: '5e4d3c2b-1a09-4f8e-8d7c-6b5a4f3e2d1c', format: 'uuid' }) fulfillmentId: string;
+  @ApiProperty({ example: 'ORD-10042' }) orderId: string;
+  @ApiProperty({ example: 'LINE-1' }) lineId: string;
+  @ApiProperty({ enum: ['ELECTRONIC', 'PHYSICAL'], example: 'ELECTRONIC' }) kind: string;
+  @ApiProperty({ enum: ['PENDING', 'COMPLETED', 'FAILED'], example: 'COMPLETED' }) status: string;
+  @ApiProperty({ example: null, nullable: true, type: String }) failureReason: string | null;
+  @ApiProperty({ example: 'egift', nullable: true, type: String }) cardSetId: string | null;
+  @ApiProperty({ example: '****2345', nullable: true, type: String, description: 'In full only in the first response of an electronic card' }) cardNumber: string | null;
+  @ApiProperty({ example: true }) cardNumberMasked: boolean;
+  @ApiProperty({ example: '2345', nullable: true, type: String }) cardLast4: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'Electronic cards, first response only; never stored' }) pin: string | null;
+  @ApiPropertyOptional({ example: 'The PIN is shown once, in the response that completed the fulfillment, ...' }) pinNote?: string;
+  @ApiProperty({ example: '50.00' }) amount: string;
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ type: [FulfillmentStepResponse] }) steps: FulfillmentStepResponse[];
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ example: TIME, format: 'date-time' }) updatedAt: string;
+}
+
+export class OrderTotalsResponse {
+  @ApiProperty({ example: '85.00' }) authorized: string;
+  @ApiProperty({ example: '65.00' }) settled: string;
+  @ApiProperty({ example: '10.00' }) refunded: string;
+  @ApiProperty({ example: '0.00' }) held: string;
+}
+
+export class OrderEventResponse {
+  @ApiProperty({ example: 'AUTHORIZATION_HOLD_APPROVED' }) type: string;
+  @ApiProperty({ example: 'PENDING', nullable: true, type: String }) fromState: string | null;
+  @ApiProperty({ example: 'OPEN', nullable: true, type: String }) toState: string | null;
+  @ApiProperty({ example: '60.00', nullable: true, type: String }) amount: string | null;
+  @ApiProperty({ example: 'USD', nullable: true, type: String }) currency: string | null;
+  @ApiProperty({ example: 'local-dev' }) actor: string;
+  @ApiProperty({ example: ID, nullable: true, type: String }) authorizationId: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) settlementId: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) refundId: string | null;
+  @ApiProperty({ example: 'hold_8c1f', nullable: true, type: String }) providerTransactionId: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String }) providerMessage: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+}
+
+export class OrderAuthorizationResponse extends AuthorizationDetailResponse {}
+
+export class OrderPaymentsResponse {
+  @ApiProperty({ example: 'ORD-1001' }) orderId: string;
+  @ApiProperty({ example: 'USD', nullable: true, type: String }) currency: string | null;
+  @ApiProperty({ type: OrderTotalsResponse, nullable: true }) totals: OrderTotalsResponse | null;
+  @ApiProperty({ type: [OrderAuthorizationResponse], description: 'One entry per card hold as the OMS knows it, with its chain and settlements' })
+  authorizations: OrderAuthorizationResponse[];
+  @ApiProperty({ type: [RefundResponse] }) refunds: RefundResponse[];
+  @ApiProperty({ type: [OrderEventResponse], description: 'Every state change, in order' }) history: OrderEventResponse[];
+}
+
+export class HealthResponse {
+  @ApiProperty({ enum: ['ok', 'error', 'shutting_down'], example: 'ok' }) status: string;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { database: { status: 'up' }, provider: { status: 'up', provider: 'clutch', circuit: 'closed' } } })
+  info?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: {} }) error?: Record<string, unknown>;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true }) details?: Record<string, unknown>;
+}
+
+export class LivenessResponse {
+  @ApiProperty({ example: 'ok' }) status: string;
+}
