@@ -4,7 +4,7 @@ import { CardVault } from '../apps/payment-adapter/src/card-data/card-vault';
 import { DEV_CARD_DATA_KEY } from '../apps/payment-adapter/src/config/adapter.config';
 import { JsonClient, inParallel } from './lib/http';
 import { memoryOf, sleep } from './lib/processes';
-import { API_KEY } from './lib/stack';
+import { API_KEY, BENCH_PIN } from './lib/stack';
 
 const HOLD_MINOR = 100; // every backlog item holds and settles 1.00 USD
 const bearer = () => ({ authorization: `Bearer ${API_KEY}`, 'idempotency-key': randomUUID() });
@@ -23,7 +23,7 @@ export async function seedThroughApi(adapter: JsonClient, cards: string[], count
   await inParallel(count, 8, async (i) => {
     const hold = await adapter.post(
       '/v1/authorizations',
-      { orderId: `bench-batch-api-${i}`, cardNumber: cards[i % cards.length], amount: '1.00', currency: 'USD' },
+      { orderId: `bench-batch-api-${i}`, cardNumber: cards[i % cards.length], pin: BENCH_PIN, amount: '1.00', currency: 'USD' },
       bearer(),
     );
     if (hold.status !== 201 || hold.body.status !== 'APPROVED') throw new Error(`hold answered ${hold.status}: ${JSON.stringify(hold.body)}`);

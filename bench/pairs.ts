@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { JsonClient } from './lib/http';
-import { API_KEY, merchantHeaders } from './lib/stack';
+import { API_KEY, BENCH_PIN, merchantHeaders } from './lib/stack';
 
 /** One "pair": a hold of 1.00 on a card followed by its release. Resolves true when both steps succeeded. */
 export type Pair = (cardNumber: string) => Promise<boolean>;
@@ -10,7 +10,7 @@ export function adapterPair(client: JsonClient): Pair {
   return async (cardNumber) => {
     const hold = await client.post(
       '/v1/authorizations',
-      { orderId: `bench-${randomUUID()}`, cardNumber, amount: '1.00', currency: 'USD' },
+      { orderId: `bench-${randomUUID()}`, cardNumber, pin: BENCH_PIN, amount: '1.00', currency: 'USD' },
       { authorization: `Bearer ${API_KEY}`, 'idempotency-key': randomUUID() },
     );
     if (hold.status !== 201 || hold.body?.status !== 'APPROVED') return false;

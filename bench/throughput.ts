@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { BenchDatabase, createDatabase } from './lib/database';
-import { API_KEY } from './lib/stack';
+import { API_KEY, BENCH_PIN } from './lib/stack';
 
 const run = promisify(execFile);
 
@@ -40,7 +40,7 @@ export async function adapterStep(adapterUrl: string, cards: string[], connectio
         setupRequest: (request: any, context: Context) => {
           context.id = undefined;
           const cardNumber = cards[next++ % cards.length];
-          return { ...request, headers: headers(), body: JSON.stringify({ orderId: `bench-${randomUUID()}`, cardNumber, amount: '1.00', currency: 'USD' }) };
+          return { ...request, headers: headers(), body: JSON.stringify({ orderId: `bench-${randomUUID()}`, cardNumber, pin: BENCH_PIN, amount: '1.00', currency: 'USD' }) };
         },
         onResponse: (status: number, body: string, context: Context) => {
           if (status !== 201) return;

@@ -64,13 +64,16 @@ export async function startAdapter(
   );
 }
 
+/** The PIN of every bench card: the adapter requires a PIN on holds by default (PIN_POLICY=required). */
+export const BENCH_PIN = '2580';
+
 /** Creates `count` active sandbox cards with a balance no benchmark can exhaust; returns their numbers. */
 export async function createCards(sandboxUrl: string, count: number): Promise<string[]> {
   const admin = new JsonClient(sandboxUrl);
   const cards: string[] = [];
   try {
     await inParallel(count, 8, async () => {
-      const response = await admin.post('/_sandbox/cards', { balance: '10000000.00', currency: 'USD' });
+      const response = await admin.post('/_sandbox/cards', { balance: '10000000.00', currency: 'USD', pin: BENCH_PIN });
       if (response.status !== 201) throw new Error(`POST /_sandbox/cards answered ${response.status}: ${JSON.stringify(response.body)}`);
       cards.push(response.body.cardNumber);
     });
