@@ -130,10 +130,10 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
   it.each([
     ['applied, then dropped', { dropRate: 1 }],
     ['applied, then HTTP 500', { applyThenErrorRate: 1 }],
-  ])('issue answer lost (%s): the retry finds it in the card history and does not issue again', async (_what, fault) => {
+  ])('issue answer lost (%s) and the look-up failing: the retry finds it in the card history and does not issue again', async (_what, fault) => {
     const body = electronicLine({ amount: '20.00' });
     const key = randomUUID();
-    await stack.admin.setFaults({ ...fault, methods: ['updateBalance'] });
+    await stack.admin.setFaults({ ...fault, methods: ['updateBalance', 'cardHistory'] });
     const lost = await fulfill(stack, body, key);
     expect(lost.status).toBe(503);
     expect(lost.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
@@ -178,7 +178,7 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
   it('the recovery sweep resumes an unfinished fulfillment; a later replay is masked and calls nothing', async () => {
     const body = electronicLine({ amount: '5.00' });
     const key = randomUUID();
-    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance'] });
+    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'] });
     expect((await fulfill(stack, body, key)).status).toBe(503);
     await stack.admin.clearFaults();
     const row = await fulfillmentOf(stack, body);

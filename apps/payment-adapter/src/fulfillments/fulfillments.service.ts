@@ -284,8 +284,13 @@ export class FulfillmentsService {
         this.provider.issue({ requestId, cardNumber, amount: { minor: fulfillment.amountMinor, currency: fulfillment.currency }, returnRelated: false }),
       (value) => ({ transactionId: value.transactionId, resultMinor: fulfillment.amountMinor }),
     );
-    if (!result.ok) throw await this.stepFailed(fulfillment, 'ISSUE', result.error, result.call.id, actor);
-    await this.issued(fulfillment, result.call.id, result.value.transactionId, actor);
+    if (result.ok) return this.issued(fulfillment, result.call.id, result.value.transactionId, actor);
+    if (result.error.kind === 'OUTCOME_UNKNOWN') {
+      // Looked up at once: a lost answer whose issue the card's history already shows completes the line now.
+      const resolution = await this.calls.resolve(result.call);
+      if (resolution.applied === true) return this.issued(fulfillment, result.call.id, resolution.transaction.transactionId, actor);
+    }
+    throw await this.stepFailed(fulfillment, 'ISSUE', result.error, result.call.id, actor);
   }
 
   private issued(fulfillment: GiftCardFulfillment, callId: string, transactionId: string | null, actor: string): Promise<void> {
