@@ -97,4 +97,28 @@ describe('idempotency keys', () => {
     const left = await stack.db.query<{ key: string }>(`SELECT key FROM payment_adapter.idempotency_key WHERE key IN ($1, $2)`, [oldKey, newKey]);
     expect(left.map((r) => r.key)).toEqual([newKey]);
   });
+
+  // Last: the provider errors open the client's circuit breaker for a while.
+  it('answers 409 for another body after a 503 on settlements and refunds too', async () => {
+    const card = await stack.admin.createCard('100.00');
+    const hold = await oms().post('/v1/authorizations', holdBody(`ORD-${randomUUID()}`, card, '50.00'), withKey());
+    expect(hold.status).toBe(201);
+    const settleKey = `S-${randomUUID()}`;
+    const refundKey = `R-${randomUUID()}`;
+    await stack.admin.setFaults({ errorRate: 1 });
+    const settle = await oms().post('/v1/settlements', { authorizationId: hold.data.authorizationId, amount: '10.00', invoiceId: 'INV-A' }, withKey(settleKey));
+    const refund = await oms().post('/v1/refunds', { orderId: 'ORD-R', cardNumber: card.cardNumber, amount: '1.00', currency: 'USD' }, withKey(refundKey));
+    await stack.admin.clearFaults();
+    expect(settle.status).toBe(503);
+    expect(refund.status).toBe(503);
+
+    const otherSettle = await oms().post('/v1/settlements', { authorizationId: hold.data.authorizationId, amount: '20.00', invoiceId: 'INV-B' }, withKey(settleKey));
+    expect(otherSettle.status).toBe(409);
+    expect(otherSettle.data.error.code).toBe('IDEMPOTENCY_CONFLICT');
+    const otherRefund = await oms().post('/v1/refunds', { orderId: 'ORD-R2', cardNumber: card.cardNumber, amount: '2.00', currency: 'USD' }, withKey(refundKey));
+    expect(otherRefund.status).toBe(409);
+    expect(otherRefund.data.error.code).toBe('IDEMPOTENCY_CONFLICT');
+    const redeems = (await stack.admin.card(card.cardNumber)).history.filter((h) => h.action === 'redeem' && !h.voided);
+    expect(redeems.map((h) => h.amount)).not.toContain('20.00');
+  });
 });
