@@ -1,3 +1,4 @@
+import { parseErrorCodeOverrides } from '@gcpa/clutch';
 import { ToBoolean, ToInt } from '@gcpa/config';
 import { IsBoolean, IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min } from 'class-validator';
 import { IsCronExpression } from '../settlement-job/is-cron-expression';
@@ -56,6 +57,17 @@ export class AdapterConfig {
 
   @ToInt() @Min(100) @Max(120000) @IsInt()
   CLUTCH_TIMEOUT_MS: number = 5000;
+
+  /**
+   * Refusal codes learned from a real Clutch account, `code=MEANING` comma-separated (e.g.
+   * `51=INSUFFICIENT_FUNDS`): read before the built-in table, whose unconfirmed rows are our guesses.
+   */
+  @IsOptional() @Matches(/^\s*\d{1,9}=[A-Z_]+\s*(,\s*\d{1,9}=[A-Z_]+\s*)*$/, { message: 'must be code=MEANING pairs separated by commas' })
+  CLUTCH_ERROR_CODES?: string = undefined;
+
+  /** How far Clutch's clock may be from ours when a lost answer is looked for in the card's history. */
+  @ToInt() @Min(0) @Max(600000) @IsInt()
+  CLUTCH_CLOCK_SKEW_MS: number = 10000;
 
   /** `name:key` pairs separated by commas; a bare key is named `key1`, `key2`... */
   @IsOptional() @IsString()
@@ -182,8 +194,13 @@ export class AdapterConfig {
 
   /** Rules that span variables: production never runs on development secrets or a missing provider. */
   crossCheck(): string[] {
-    if (!this.isProduction) return [];
     const problems: string[] = [];
+    try {
+      parseErrorCodeOverrides(this.CLUTCH_ERROR_CODES);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+    if (!this.isProduction) return problems;
     if (!this.API_KEYS) problems.push('API_KEYS: required when NODE_ENV=production (unset)');
     if (this.CARD_DATA_KEY === DEV_CARD_DATA_KEY) problems.push('CARD_DATA_KEY: the development key is refused when NODE_ENV=production');
     if (!this.DATABASE_URL) problems.push('DATABASE_URL: required when NODE_ENV=production (unset)');

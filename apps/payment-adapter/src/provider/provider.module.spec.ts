@@ -1,4 +1,4 @@
-import { ClutchGiftCardProvider, ClutchErrorMessages } from '@gcpa/clutch';
+import { ClutchGiftCardProvider, ClutchTransportMessages } from '@gcpa/clutch';
 import { loadConfig } from '@gcpa/config';
 import { GIFT_CARD_PROVIDER } from '@gcpa/gift-card-provider';
 import { Global, Module } from '@nestjs/common';
@@ -33,7 +33,8 @@ async function moduleWith(env: Record<string, string>) {
 
 describe('ProviderModule', () => {
   it('provides the Clutch client configured from CLUTCH_* and closes it on shutdown', async () => {
-    const clutch = await fixedClutch(200, { success: false, errorMessage: ClutchErrorMessages.cardNotFound });
+    // The health probe searches a card no account holds: Clutch answers a success with no cards.
+    const clutch = await fixedClutch(200, { success: true, cards: [], usedCache: false, requestRef: 'r' });
     const moduleRef = await moduleWith({
       PAYMENT_PROVIDER: 'clutch',
       CLUTCH_BASE_URL: clutch.url,
@@ -57,7 +58,7 @@ describe('ProviderModule', () => {
   });
 
   it('reports the provider down, naming refused credentials', async () => {
-    const clutch = await fixedClutch(401, { success: false, errorMessage: ClutchErrorMessages.unauthorized });
+    const clutch = await fixedClutch(401, { success: false, errorMessage: ClutchTransportMessages.unauthorized });
     const moduleRef = await moduleWith({ CLUTCH_BASE_URL: clutch.url });
     const health = await moduleRef.get(ProviderHealthIndicator).isHealthy('provider');
     expect(health.provider.status).toBe('down');
@@ -73,6 +74,12 @@ describe('ProviderModule', () => {
     const health = await moduleRef.get(ProviderHealthIndicator).isHealthy('provider');
     expect(health.provider).toMatchObject({ status: 'down', message: expect.stringMatching(/^UNAVAILABLE: .*ECONNREFUSED/) });
     await moduleRef.close();
+  });
+
+  it('refuses a CLUTCH_ERROR_CODES entry with a meaning it does not know, and takes a good one', () => {
+    expect(() => loadConfig(AdapterConfig, { CLUTCH_ERROR_CODES: '51=NOT_A_REASON' })).toThrow(/CLUTCH_ERROR_CODES/);
+    expect(() => loadConfig(AdapterConfig, { CLUTCH_ERROR_CODES: 'fifty' })).toThrow(/CLUTCH_ERROR_CODES/);
+    expect(loadConfig(AdapterConfig, { CLUTCH_ERROR_CODES: '51=INSUFFICIENT_FUNDS, 52=HOLD_NOT_AVAILABLE' }).CLUTCH_ERROR_CODES).toContain('51=');
   });
 
   it('refuses a provider name without an implementation', () => {

@@ -1,4 +1,4 @@
-import { ClutchGiftCardProvider } from '@gcpa/clutch';
+import { ClutchGiftCardProvider, parseErrorCodeOverrides } from '@gcpa/clutch';
 import { Logger } from '@nestjs/common';
 import { AdapterConfig } from '../../config/adapter.config';
 import { currentRequestId } from '../../observability/request-context';
@@ -15,6 +15,8 @@ export const createClutchProvider: GiftCardProviderFactory = (config: AdapterCon
       location: config.CLUTCH_LOCATION,
       terminal: config.CLUTCH_TERMINAL,
       timeoutMs: config.CLUTCH_TIMEOUT_MS,
+      errorCodes: parseErrorCodeOverrides(config.CLUTCH_ERROR_CODES),
+      clockSkewMs: config.CLUTCH_CLOCK_SKEW_MS,
       currentRequestId,
     },
     new Logger(ClutchGiftCardProvider.name),
