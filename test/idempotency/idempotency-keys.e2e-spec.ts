@@ -1,3 +1,4 @@
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { IdempotencyRetention } from '../../apps/payment-adapter/src/idempotency/idempotency-retention';
 import { IdempotencyStore } from '../../apps/payment-adapter/src/idempotency/idempotency.store';
@@ -96,6 +97,8 @@ describe('idempotency keys', () => {
     expect(await stack.adapter.app.get(IdempotencyRetention).purge()).toBeGreaterThanOrEqual(1);
     const left = await stack.db.query<{ key: string }>(`SELECT key FROM payment_adapter.idempotency_key WHERE key IN ($1, $2)`, [oldKey, newKey]);
     expect(left.map((r) => r.key)).toEqual([newKey]);
+    // And it runs on its own, on IDEMPOTENCY_PURGE_CRON.
+    expect(stack.adapter.app.get(SchedulerRegistry).getCronJob('idempotency-purge').cronTime.source).toBe('0 0 * * * *');
   });
 
   // Last: the provider errors open the client's circuit breaker for a while.
