@@ -133,11 +133,12 @@ async function refundSome(record: OrderRecord, dice: Dice, oms: RetryingOms) {
   }
 }
 
-/** Cards of the population: balances from 1.00 to 400.00 (some small, so holds come back partial), a third with a PIN. */
+/** Cards of the population: balances from 1.00 to 400.00 (some small, so holds come back partial), each with a PIN. */
 export function cardPlans(dice: Dice, count: number): Array<{ balanceMinor: bigint; pin?: string }> {
   return Array.from({ length: count }, () => {
     const balanceMinor = dice.chance(0.2) ? cents(dice, 100, 3000) : cents(dice, 3000, 40000);
-    return dice.chance(0.33) ? { balanceMinor, pin: String(dice.int(0, 9999)).padStart(4, '0') } : { balanceMinor };
+    // Every card has a PIN: the adapter requires one by default (PIN_POLICY).
+    return { balanceMinor, pin: String(dice.int(0, 9999)).padStart(4, '0') };
   });
 }
 

@@ -85,7 +85,7 @@ export async function reconcile(
     `SELECT id, order_id, settlement_id, idempotency_key, status, amount_minor::text, failure_reason FROM payment_adapter.refund`,
   );
   const fulfillments = await db.query<Row>(
-    `SELECT id, order_id, line_id, status, amount_minor::text, card_last4, failure_reason FROM payment_adapter.gift_card_fulfillment`,
+    `SELECT id, order_id, line_id, status, amount_minor::text, card_last4, card_hash, failure_reason FROM payment_adapter.gift_card_fulfillment`,
   );
   const calls = await db.query<Row>(
     `SELECT id::text, operation, order_id, authorization_id, settlement_id, refund_id, fulfillment_id, outcome FROM payment_adapter.provider_call`,
@@ -109,7 +109,9 @@ export async function reconcile(
   const callById = new Map(calls.map((c) => [c.id as string, c]));
   const authorizationById = new Map(authorizations.map((a) => [a.id as string, a]));
   const settlementById = new Map(settlements.map((s) => [s.id as string, s]));
-  const byKey = (rows: Row[]) => new Map(rows.filter((r) => r.idempotency_key).map((r) => [r.idempotency_key as string, r]));
+  // Resources are stored under `<API key name>:<Idempotency-Key>` (keys are scoped per API key); the soak has one key.
+  const clientKey = (stored: string) => stored.slice(stored.indexOf(':') + 1);
+  const byKey = (rows: Row[]) => new Map(rows.filter((r) => r.idempotency_key).map((r) => [clientKey(r.idempotency_key as string), r]));
   const authorizationByKey = byKey(authorizations);
   const settlementByKey = byKey(settlements);
   const refundByKey = byKey(refunds);
@@ -230,17 +232,31 @@ export async function reconcile(
     if (refunded > settled) find('refund', `settlement ${settlementId}`, `refunded ${refunded}, more than the ${settled} it settled`);
   }
 
-  // Fulfillments: one card and one issue of the line's value at the provider.
+  // Fulfillments: one card with the line's value at the provider. A lost allocation (Clutch is not idempotent
+  // on our reference) leaves another card of the line, which must stay empty and inactive, its call NOT_APPLIED.
   const allocationsOf = new Map<string, string[]>();
-  for (const a of allocations) allocationsOf.set(a.custom_request_id, [...(allocationsOf.get(a.custom_request_id) ?? []), a.card_number]);
+  for (const a of allocations) {
+    const call = callById.get(a.custom_request_id as string);
+    const fulfillmentId = call?.operation === 'ALLOCATE' ? (call.fulfillment_id as string) : (a.custom_request_id as string);
+    allocationsOf.set(fulfillmentId, [...(allocationsOf.get(fulfillmentId) ?? []), a.card_number]);
+    if (call && call.outcome !== 'SUCCEEDED' && call.outcome !== 'NOT_APPLIED' && call.outcome !== 'UNKNOWN') {
+      find('fulfillment', `allocate call ${call.id}`, `a card was allocated but the call is ${call.outcome}`);
+    }
+  }
   const issuesOfCard = new Map<string, Row[]>();
   for (const issue of allocatedIssues) issuesOfCard.set(issue.card_number, [...(issuesOfCard.get(issue.card_number) ?? []), issue]);
   const balanceOf = new Map(allocatedBalances.map((c) => [c.card_number as string, c]));
   for (const fulfillment of fulfillments) {
     const subject = `fulfillment ${fulfillment.id} (order ${fulfillment.order_id} line ${fulfillment.line_id})`;
-    const cardNumbers = [...new Set(allocationsOf.get(fulfillment.id) ?? [])];
-    if (cardNumbers.length > 1) find('fulfillment-duplicate', subject, `${cardNumbers.length} cards allocated`);
-    const issues = cardNumbers.flatMap((n) => issuesOfCard.get(n) ?? []);
+    const allocated = [...new Set(allocationsOf.get(fulfillment.id) ?? [])];
+    const withValue = allocated.filter((n) => (issuesOfCard.get(n) ?? []).length > 0 || big(balanceOf.get(n)?.balance_minor) !== 0n);
+    if (withValue.length > 1) find('fulfillment-duplicate', subject, `${withValue.length} cards with value`);
+    const ownCard = allocated.filter((n) => n.slice(-4) === fulfillment.card_last4);
+    for (const lostCard of allocated.filter((n) => !ownCard.includes(n))) {
+      if (balanceOf.get(lostCard)?.active) find('fulfillment-duplicate', subject, `lost card ****${lostCard.slice(-4)} is active`);
+    }
+    const cardNumbers = fulfillment.status === 'COMPLETED' ? (ownCard.length ? ownCard : allocated) : withValue;
+    const issues = allocated.flatMap((n) => issuesOfCard.get(n) ?? []);
     if (issues.length > 1) find('fulfillment-duplicate', subject, `value issued ${issues.length} times: ${issues.map((i) => i.amount_minor).join(', ')}`);
     if (fulfillment.status === 'COMPLETED') {
       if (issues.length === 0) find('fulfillment', subject, 'COMPLETED but the provider issued nothing');

@@ -5,6 +5,8 @@ export interface FaultRates {
   timeoutRate: number;
   dropRate: number;
   resetRate: number;
+  /** Applied, then answered HTTP 500: a 5xx on a money call whose effect is on the ledger. */
+  applyThenErrorRate: number;
 }
 
 export interface SoakSettings {
@@ -52,6 +54,7 @@ export function soakSettings(): SoakSettings {
     timeoutRate: rate('SOAK_FAULT_TIMEOUT_RATE'),
     dropRate: rate('SOAK_FAULT_DROP_RATE'),
     resetRate: rate('SOAK_FAULT_RESET_RATE'),
+    applyThenErrorRate: rate('SOAK_FAULT_APPLY_THEN_ERROR_RATE'),
   };
   const total = Object.values(faults).reduce((a, b) => a + b, 0);
   if (total > 1) throw new Error(`the SOAK_FAULT_* rates add up to ${total}; at most 1`);
