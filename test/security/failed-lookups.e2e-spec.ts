@@ -151,3 +151,24 @@ describe('the per-card rate limit without a card number', () => {
     expect([(await check()).status, (await check()).status, (await check()).status]).toEqual([200, 200, 429]);
   });
 });
+
+describe('rate-limit counters when Redis cannot be reached', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // Port 1 refuses connections: every counter command fails.
+    stack = await startStack('counters_down', { REDIS_URL: 'redis://127.0.0.1:1', RECOVERY_ENABLED: 'false', SETTLEMENT_JOB_ENABLED: 'false' });
+  });
+  afterAll(() => stack?.stop());
+
+  it('answers 503 (not processed), never a 500, and moves nothing', async () => {
+    const card = await stack.admin.createCard('10.00');
+    const balance = await stack.oms.post('/v1/balance-inquiries', { cardNumber: card.cardNumber, pin: card.pin, currency: 'USD' });
+    expect(balance.status).toBe(503);
+    expect(balance.data.error).toMatchObject({ code: 'SERVICE_UNAVAILABLE', details: { outcome: 'NOT_APPLIED', retryable: true } });
+    const hold = await stack.oms.post('/v1/authorizations', { orderId: 'O-DOWN', cardNumber: card.cardNumber, pin: card.pin, amount: '1.00', currency: 'USD' }, withKey());
+    expect(hold.status).toBe(503);
+    expect((await stack.admin.card(card.cardNumber)).held).toBe('0.00');
+    // Routes without shared counters are not concerned.
+    expect((await stack.oms.get(`/v1/authorizations/${randomUUID()}`)).status).toBe(404);
+  });
+});

@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, HttpStatus, Inject, Injectable, NestInte
 import Redis from 'ioredis';
 import { catchError, from, mergeMap, Observable } from 'rxjs';
 import { DomainError } from '../common/domain-errors';
+import { countersUnavailable } from './redis-connection';
 
 /** Answers that tell a caller a card number or PIN was wrong: what someone enumerating cards learns from. */
 export const FAILED_LOOKUP_REASONS = new Set(['CARD_NOT_FOUND', 'INVALID_PIN']);
@@ -48,19 +49,23 @@ export class RedisFailureWindows implements FailureWindows {
 
   async add(key: string, windowMs: number) {
     // The window opens with the first failure (SET NX with its expiry); INCR keeps the expiry.
-    const results = await this.redis.multi().set(key, '0', 'PX', windowMs, 'NX').incr(key).pttl(key).exec();
+    const results = await this.redis.multi().set(key, '0', 'PX', windowMs, 'NX').incr(key).pttl(key).exec().catch(() => {
+      throw countersUnavailable();
+    });
     const count = Number(results?.[1]?.[1] ?? 0);
     const msLeft = Number(results?.[2]?.[1] ?? windowMs);
     return { count, msLeft: msLeft > 0 ? msLeft : windowMs };
   }
 
   async read(key: string) {
-    const [count, msLeft] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]);
+    const [count, msLeft] = await Promise.all([this.redis.get(key), this.redis.pttl(key)]).catch(() => {
+      throw countersUnavailable();
+    });
     return { count: Number(count ?? 0), msLeft: Math.max(0, msLeft) };
   }
 
   async close() {
-    this.redis.disconnect(false);
+    // The connection is shared with the rate limits and closed with it (RedisConnectionCloser).
   }
 }
 

@@ -1,15 +1,13 @@
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import { ExecutionContext, Global, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
-import Redis from 'ioredis';
 import { createHash } from 'node:crypto';
 import { AdapterConfig } from '../config/adapter.config';
 import { CardEnumerationGuard } from './card-enumeration.guard';
 import { FAILED_LOOKUPS_PER_MINUTE, FAILURE_WINDOWS, FailedLookupInterceptor, FailedLookupLimiter, MemoryFailureWindows, RedisFailureWindows } from './failed-lookups';
 import { PIN_LOCKOUT_POLICY, PinLockoutService } from './pin-lockout.service';
-
-/** A command waits at most this long for Redis before it fails (instead of queueing while Redis is away). */
-const redisOptions = { maxRetriesPerRequest: 2, connectTimeout: 2000 };
+import { GuardedThrottlerStorage, REDIS_CONNECTION, RedisConnectionModule } from './redis-connection';
+import type Redis from 'ioredis';
 
 /**
  * The per-card rate limit's bucket: the hashed card number (so that the limiter's memory holds no card numbers),
@@ -29,9 +27,11 @@ const bodyOf = (context: ExecutionContext) => context.switchToHttp().getRequest<
 @Global()
 @Module({
   imports: [
+    RedisConnectionModule,
     ThrottlerModule.forRootAsync({
-      inject: [AdapterConfig],
-      useFactory: (c: AdapterConfig) => ({
+      imports: [RedisConnectionModule],
+      inject: [AdapterConfig, REDIS_CONNECTION],
+      useFactory: (c: AdapterConfig, redis: Redis | null) => ({
         throttlers: [
           { name: 'key', ttl: 60_000, limit: c.RATE_LIMIT_PER_KEY_PER_MINUTE, getTracker: (r: { apiKey?: { name: string } }) => r.apiKey?.name ?? 'anonymous' },
           {
@@ -43,7 +43,7 @@ const bodyOf = (context: ExecutionContext) => context.switchToHttp().getRequest<
           },
         ],
         // With REDIS_URL every instance counts in the same place; otherwise each counts in its own memory.
-        ...(c.REDIS_URL ? { storage: new ThrottlerStorageRedisService(c.REDIS_URL, redisOptions) } : {}),
+        ...(redis ? { storage: new GuardedThrottlerStorage(new ThrottlerStorageRedisService(redis)) } : {}),
       }),
     }),
   ],
@@ -57,8 +57,8 @@ const bodyOf = (context: ExecutionContext) => context.switchToHttp().getRequest<
     },
     {
       provide: FAILURE_WINDOWS,
-      inject: [AdapterConfig],
-      useFactory: (c: AdapterConfig) => (c.REDIS_URL ? new RedisFailureWindows(new Redis(c.REDIS_URL, redisOptions)) : new MemoryFailureWindows()),
+      inject: [REDIS_CONNECTION],
+      useFactory: (redis: Redis | null) => (redis ? new RedisFailureWindows(redis) : new MemoryFailureWindows()),
     },
     { provide: FAILED_LOOKUPS_PER_MINUTE, inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.RATE_LIMIT_FAILED_LOOKUPS_PER_MINUTE },
     FailedLookupLimiter,
