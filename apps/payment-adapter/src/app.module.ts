@@ -17,6 +17,7 @@ import { BalanceInquiriesModule } from './balance-inquiries/balance-inquiries.mo
 import { RefundsModule } from './refunds/refunds.module';
 import { OrdersModule } from './orders/orders.module';
 import { FulfillmentsModule } from './fulfillments/fulfillments.module';
+import { ConsoleModule } from './console/console.module';
 import { IdempotencyRetentionModule } from './idempotency/idempotency-retention';
 
 @Global()
@@ -58,6 +59,7 @@ export class AppModule {
         ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule,
         BalanceInquiriesModule, RefundsModule, OrdersModule,
         FulfillmentsModule,
+        ConsoleModule,
         IdempotencyRetentionModule,
       ],
     };

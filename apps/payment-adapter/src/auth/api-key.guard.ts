@@ -12,6 +12,13 @@ const READ_ONLY = 'auth:read-only';
 /** A POST that moves no money (a balance inquiry): read-only keys may call it. */
 export const ReadOnlyOperation = () => SetMetadata(READ_ONLY, true);
 
+const OPERATOR = 'auth:operator';
+/**
+ * An operator action (the console's): `allowed` lets operator keys call this POST beside payments keys
+ * (a recheck, a retry, a run); `only` is for operator keys alone (an operator's decision on an unknown outcome).
+ */
+export const OperatorOperation = (mode: 'allowed' | 'only' = 'allowed') => SetMetadata(OPERATOR, mode);
+
 export interface AuthenticatedRequest {
   headers: Record<string, string | string[] | undefined>;
   method: string;
@@ -49,6 +56,13 @@ export class ApiKeyGuard implements CanActivate {
     const readOnly = request.method === 'GET' || this.reflector.get<boolean>(READ_ONLY, context.getHandler());
     if (key.scope === 'read' && !readOnly) {
       throw new DomainError(HttpStatus.FORBIDDEN, 'FORBIDDEN', `API key "${key.name}" is read-only`);
+    }
+    const operator = this.reflector.get<'allowed' | 'only' | undefined>(OPERATOR, context.getHandler());
+    if (key.scope === 'operator' && !readOnly && !operator) {
+      throw new DomainError(HttpStatus.FORBIDDEN, 'FORBIDDEN', `API key "${key.name}" is an operator key: it reads and runs operator actions, it does not move money`);
+    }
+    if (operator === 'only' && key.scope !== 'operator') {
+      throw new DomainError(HttpStatus.FORBIDDEN, 'FORBIDDEN', `This is an operator's decision: it needs a key with the operator scope (API key "${key.name}" has ${key.scope})`);
     }
     request.apiKey = key;
     if (request.raw) request.raw.apiKey = key; // the request logger sees the raw Node request

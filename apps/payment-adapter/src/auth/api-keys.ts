@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DEV_API_KEY } from '../config/adapter.config';
 
-export type ApiKeyScope = 'payments' | 'read';
+/** payments: everything an OMS does; read: GET only; operator: GET and the operator actions (the console). */
+export type ApiKeyScope = 'payments' | 'read' | 'operator';
 
 export interface ApiKey {
   name: string;
@@ -10,7 +11,10 @@ export interface ApiKey {
   digest: Buffer;
 }
 
-const SCOPES = new Set<string>(['payments', 'read']);
+const SCOPES = new Set<string>(['payments', 'read', 'operator']);
+
+/** The operator console's key outside production when API_KEYS is unset (beside `local-dev-key`). */
+export const DEV_OPERATOR_KEY = 'local-operator-key';
 
 const digest = (key: string) => createHash('sha256').update(key).digest();
 
@@ -21,7 +25,13 @@ const digest = (key: string) => createHash('sha256').update(key).digest();
  * production, the development key `local-dev-key` is accepted.
  */
 export function parseApiKeys(value: string | undefined, production: boolean): ApiKey[] {
-  if (!value) return production ? [] : [{ name: 'local-dev', scope: 'payments', digest: digest(DEV_API_KEY) }];
+  if (!value) {
+    if (production) return [];
+    return [
+      { name: 'local-dev', scope: 'payments', digest: digest(DEV_API_KEY) },
+      { name: 'local-operator', scope: 'operator', digest: digest(DEV_OPERATOR_KEY) },
+    ];
+  }
   return value
     .split(',')
     .map((entry) => entry.trim())

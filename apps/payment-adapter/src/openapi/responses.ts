@@ -129,6 +129,7 @@ export class TransactionResponse {
   @ApiProperty({ example: null, nullable: true, type: String }) providerHoldId: string | null;
   @ApiProperty({ example: 'timeout after 5000 ms; unresolved after 10 checks', nullable: true, type: String }) providerMessage: string | null;
   @ApiProperty({ example: 'OUTCOME_UNKNOWN', nullable: true, type: String }) errorKind: string | null;
+  @ApiProperty({ example: 'look-up failed: timeout', nullable: true, type: String, description: 'What the last look-up (or the operator) concluded' }) resolutionNote: string | null;
   @ApiProperty({ example: 10 }) checkAttempts: number;
   @ApiProperty({ example: null, format: 'date-time', nullable: true, type: String }) nextCheckAt: string | null;
   @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
@@ -141,6 +142,10 @@ export class TransactionResponse {
     example: null,
   })
   candidates?: Array<Record<string, unknown>> | null;
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: { applied: true, reason: 'Clutch portal shows the hold', transactionId: 'hold_8c1f', actor: 'ops' }, description: "A resolution's answer only: the operator's decision" })
+  decision?: Record<string, unknown>;
+  @ApiPropertyOptional({ example: true, description: "A resolution's answer only: false when the chain was busy and the sweep completes it" })
+  completed?: boolean;
 }
 
 export class TransactionPageResponse {

@@ -11,6 +11,7 @@ import { RecoveryScheduler } from './recovery.scheduler';
 import { RecoverySettings } from './recovery.settings';
 import { RecoverySweep } from './recovery-sweep.service';
 import { UnresolvedTransactions } from './unresolved-transactions';
+import { OperatorResolutions } from './operator-resolutions';
 
 /** Rule 5: the scheduled sweep of provider calls with unknown outcomes, and its operator endpoints. */
 @Module({
@@ -22,6 +23,7 @@ import { UnresolvedTransactions } from './unresolved-transactions';
     RecoverySweep,
     RecoveryMetrics,
     UnresolvedTransactions,
+    OperatorResolutions,
     RecoveryScheduler,
   ],
   exports: [RecoverySweep, RecoveryMetrics],

@@ -49,6 +49,9 @@ export class UnresolvedTransactions {
       providerHoldId: c.providerHoldId,
       providerMessage: c.providerMessage,
       errorKind: c.errorKind,
+      /** What a look-up found that may be this call, when it could not decide (for the operator's decision). */
+      candidates: c.candidates ?? null,
+      resolutionNote: c.resolutionNote ?? null,
       checkAttempts: c.checkAttempts,
       nextCheckAt: c.nextCheckAt,
       createdAt: c.createdAt,

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AuthenticatedRequest } from '../auth/api-key.guard';
+import { AuthenticatedRequest, OperatorOperation } from '../auth/api-key.guard';
 import { actorOf, IdempotencyHeader, uuidPipe } from '../authorizations/authorizations.controller';
 import { settlementView } from '../authorizations/authorization.view';
 import { Idempotent } from '../idempotency/idempotency.interceptor';
@@ -28,6 +28,7 @@ export class SettlementOperationsController {
 
   @Post('settlements/:id/retry')
   @HttpCode(200)
+  @OperatorOperation()
   @Idempotent()
   @IdempotencyHeader()
   @ApiOperation({ summary: 'Put a FAILED batch settlement back in the queue (OPEN, attempts reset, due now)' })
@@ -39,6 +40,7 @@ export class SettlementOperationsController {
 
   @Post('settlement-runs')
   @HttpCode(200)
+  @OperatorOperation()
   @ApiOperation({ summary: 'Run the batch settlement job now, until nothing is due; answers the run\'s counts' })
   @ApiResponse({ status: 200, type: SettlementRunReportResponse })
   run() {
