@@ -172,3 +172,54 @@ describe('rate-limit counters when Redis cannot be reached', () => {
     expect((await stack.oms.get(`/v1/authorizations/${randomUUID()}`)).status).toBe(404);
   });
 });
+
+describe('the client address behind a trusted proxy (TRUST_PROXY)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('trust_proxy', {
+      TRUST_PROXY: '127.0.0.1',
+      RATE_LIMIT_FAILED_LOOKUPS_PER_MINUTE: '2',
+      API_KEYS: 'a:a-key,b:b-key,c:c-key,d:d-key',
+      RECOVERY_ENABLED: 'false',
+      SETTLEMENT_JOB_ENABLED: 'false',
+    });
+  });
+  afterAll(() => stack?.stop());
+
+  const lookUp = (apiKey: string, forwardedFor: string, cardNumber: string, pin: string) =>
+    axios.post(`${stack.adapter.url}/v1/balance-inquiries`, { cardNumber, pin, currency: 'USD' }, {
+      headers: { Authorization: `Bearer ${apiKey}`, 'X-Forwarded-For': forwardedFor },
+      validateStatus: () => true,
+    });
+
+  it('counts failed look-ups per forwarded client, so one client behind the proxy cannot block the others', async () => {
+    const card = await stack.admin.createCard('10.00');
+    expect((await lookUp('a-key', '10.0.0.1', UNKNOWN(), '1234')).data.error.code).toBe('CARD_NOT_FOUND');
+    expect((await lookUp('b-key', '10.0.0.1', UNKNOWN(), '1234')).data.error.code).toBe('CARD_NOT_FOUND');
+    expect((await lookUp('c-key', '10.0.0.1', card.cardNumber, card.pin)).status).toBe(429);
+    expect((await lookUp('d-key', '10.0.0.2', card.cardNumber, card.pin)).status).toBe(200);
+  });
+});
+
+describe('X-Forwarded-For from a client that is not a trusted proxy', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('untrusted_proxy', {
+      RATE_LIMIT_FAILED_LOOKUPS_PER_MINUTE: '2',
+      API_KEYS: 'a:a-key,b:b-key,c:c-key',
+      RECOVERY_ENABLED: 'false',
+      SETTLEMENT_JOB_ENABLED: 'false',
+    });
+  });
+  afterAll(() => stack?.stop());
+
+  it('is ignored: a caller cannot escape the per-address count by inventing addresses', async () => {
+    const card = await stack.admin.createCard('10.00');
+    const client = (apiKey: string, forwardedFor: string) =>
+      fromAddress(stack.adapter.url, apiKey, '127.0.0.9').post('/v1/balance-inquiries', { cardNumber: UNKNOWN(), pin: '1234', currency: 'USD' }, { headers: { 'X-Forwarded-For': forwardedFor } });
+    expect((await client('a-key', '10.0.0.1')).data.error.code).toBe('CARD_NOT_FOUND');
+    expect((await client('b-key', '10.0.0.2')).data.error.code).toBe('CARD_NOT_FOUND');
+    const third = await fromAddress(stack.adapter.url, 'c-key', '127.0.0.9').post('/v1/balance-inquiries', { cardNumber: card.cardNumber, pin: card.pin, currency: 'USD' }, { headers: { 'X-Forwarded-For': '10.0.0.3' } });
+    expect(third.status).toBe(429);
+  });
+});

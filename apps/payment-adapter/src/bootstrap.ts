@@ -29,6 +29,7 @@ export async function createAdapterApp(env: Record<string, string | undefined> =
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter({
       bodyLimit: config.BODY_LIMIT_BYTES,
       requestTimeout: config.REQUEST_TIMEOUT_MS,
+      trustProxy: config.trustProxy,
       genReqId: (request: unknown) => requestId(request as never),
       // The router's own refusals (a malformed URL, a path parameter above its length limit) in the contract's error shape.
       frameworkErrors: (error: Error, _request: unknown, reply: FastifyReply) => {

@@ -114,6 +114,19 @@ export class AdapterConfig {
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['redis', 'rediss'] }, { message: 'must be a redis:// URL' })
   REDIS_URL?: string = undefined;
 
+  /**
+   * Proxies in front of the adapter whose `X-Forwarded-For` is believed for the client address (the failed look-up
+   * limit counts per address): `false` (none, the default), `true` (any), a hop count, or comma-separated IPs/CIDRs.
+   */
+  @Matches(/^(true|false|\d{1,2}|[0-9a-fA-F:./]+(\s*,\s*[0-9a-fA-F:./]+)*)$/, { message: 'must be true, false, a hop count or comma-separated IPs/CIDRs' })
+  TRUST_PROXY: string = 'false';
+
+  /** Fastify's `trustProxy` from TRUST_PROXY. */
+  get trustProxy(): boolean | number | string {
+    if (this.TRUST_PROXY === 'true' || this.TRUST_PROXY === 'false') return this.TRUST_PROXY === 'true';
+    return /^\d+$/.test(this.TRUST_PROXY) ? Number(this.TRUST_PROXY) : this.TRUST_PROXY;
+  }
+
   /** `required`: an OMS hold or balance check without a PIN is a 400. `optional`: the provider decides. */
   @IsIn(['required', 'optional'])
   PIN_POLICY: string = 'required';
