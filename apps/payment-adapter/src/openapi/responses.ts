@@ -234,6 +234,7 @@ export class OrderPaymentsResponse {
   @ApiProperty({ type: [OrderAuthorizationResponse], description: 'One entry per card hold as the OMS knows it, with its chain and settlements' })
   authorizations: OrderAuthorizationResponse[];
   @ApiProperty({ type: [RefundResponse] }) refunds: RefundResponse[];
+  @ApiProperty({ type: [FulfillmentResponse], description: 'Gift cards sold on the order, card numbers masked, no PINs' }) fulfillments: FulfillmentResponse[];
   @ApiProperty({ type: [OrderEventResponse], description: 'Every state change, in order' }) history: OrderEventResponse[];
 }
 

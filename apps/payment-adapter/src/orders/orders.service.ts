@@ -6,6 +6,8 @@ import { Authorization } from '../authorizations/authorization.entity';
 import { authorizationView, settlementView } from '../authorizations/authorization.view';
 import { notFound } from '../common/domain-errors';
 import { HistoryService } from '../history/history.service';
+import { fulfillmentView } from '../fulfillments/fulfillment.view';
+import { GiftCardFulfillment } from '../fulfillments/gift-card-fulfillment.entity';
 import { refundView } from '../refunds/refund.view';
 import { Refund } from '../refunds/refund.entity';
 import { Settlement } from '../settlements/settlement.entity';
@@ -29,13 +31,14 @@ export class OrdersService {
   ) {}
 
   async payments(orderId: string) {
-    const { authorizations, settlements, refunds, events } = await this.dataSource.transaction('REPEATABLE READ', async (m) => ({
+    const { authorizations, settlements, refunds, fulfillments, events } = await this.dataSource.transaction('REPEATABLE READ', async (m) => ({
       authorizations: await m.getRepository(Authorization).find({ where: { orderId }, order: { createdAt: 'ASC' } }),
       settlements: await m.getRepository(Settlement).find({ where: { orderId }, order: { createdAt: 'ASC' } }),
       refunds: await m.getRepository(Refund).find({ where: { orderId }, order: { createdAt: 'ASC' } }),
+      fulfillments: await m.getRepository(GiftCardFulfillment).find({ where: { orderId }, order: { createdAt: 'ASC' } }),
       events: await this.history.forOrder(m, orderId),
     }));
-    if (authorizations.length + settlements.length + refunds.length + events.length === 0) throw notFound('order', orderId);
+    if (authorizations.length + settlements.length + refunds.length + fulfillments.length + events.length === 0) throw notFound('order', orderId);
 
     const totals = orderTotals({ authorizations, settlements, refunds });
     const [currency, primary] = [...totals.entries()][0] ?? [events.find((e) => e.currency)?.currency ?? null, null];
@@ -58,6 +61,8 @@ export class OrdersService {
         };
       }),
       refunds: refunds.map(refundView),
+      /** Gift cards sold on the order: masked (the number and PIN show only in the first fulfillment answer). */
+      fulfillments: fulfillments.map((f) => fulfillmentView(f)),
       history: events.map((e) => ({
         type: e.type,
         fromState: e.fromState,
