@@ -244,8 +244,10 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
         const response = answer as unknown as UpdateBalanceResponse;
         const transactionId = transactionIdOf(response);
         if (response.didOverdraw !== true) return { transactionId, redeemedAmount: input.amount };
+        // Without the balances after, what was taken cannot be read (summarising a missing list would say "all of it").
+        if (!before || !Array.isArray(response.balances)) throw new TypeError('didOverdraw without balances to read what was taken');
         const after = summariseBalances(response.balances, input.amount.currency);
-        if (!before || 'decline' in after) throw new TypeError('didOverdraw without balances to read what was taken');
+        if ('decline' in after) throw new TypeError('didOverdraw with balances in another currency');
         return { transactionId, redeemedAmount: { minor: before.available.minor - after.available.minor, currency: input.amount.currency } };
       },
     });
@@ -363,11 +365,16 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
         decode: (answer) => {
           const list = (answer as unknown as CardHistoryResponse).transactions;
           if (!Array.isArray(list)) throw new TypeError('no transactions list');
+          // An entry whose time we cannot read is unreadable, never "older than the call": that would end the
+          // reading early and let "nothing found" pass for "not applied".
+          if (list.some((e) => typeof e?.transactionTime !== 'number' || !Number.isFinite(e.transactionTime))) {
+            throw new TypeError('a history entry without an epoch-millisecond transactionTime');
+          }
           return list;
         },
       });
       for (const entry of transactions) {
-        if (typeof entry.transactionTime !== 'number' || entry.transactionTime < from) return entries;
+        if (entry.transactionTime < from) return entries;
         entries.push(entry);
       }
       if (transactions.length < HISTORY_PAGE) return entries;
@@ -523,14 +530,17 @@ function asProviderFailure(error: unknown, call: CallContext): ProviderError {
   return unreadableResponse(call, error instanceof Error ? error.message : String(error));
 }
 
-/** A hold or a plain redeem: the card (PIN checked when given), the amount, and what the card has when short. */
+/**
+ * A hold or a plain redeem: the card (PIN checked when given), the amount, and, for a partial redeem only, what
+ * the card has when short. A hold is always for exactly the amount (a caller's stale `allowPartial` is ignored).
+ */
 function chargeBody(action: 'hold' | 'redeem', input: HoldInput | RedeemInput): UpdateBalanceRequest {
   return {
     cardNumber: input.card.cardNumber,
     action,
     amount: toClutchAmount(input.amount),
     ...pinFields(input.card.pin),
-    ...('allowPartial' in input && input.allowPartial ? { redeemMaxOnOverdraw: true } : {}),
+    ...(action === 'redeem' && 'allowPartial' in input && input.allowPartial ? { redeemMaxOnOverdraw: true } : {}),
     returnBalances: true,
   };
 }
