@@ -25,7 +25,8 @@ const AUTHORIZATION_TRANSITIONS: Record<AuthorizationEvent, { from: Authorizatio
   HOLD_RETRIED: { from: ['FAILED', 'PENDING'], to: 'PENDING' },
   SETTLED: { from: ['OPEN'], to: 'CLOSED', reason: 'SETTLED' },
   SUPERSEDED: { from: ['OPEN'], to: 'CLOSED', reason: 'SUPERSEDED' },
-  REVERSED: { from: ['OPEN'], to: 'CLOSED', reason: 'REVERSED' },
+  // A link never placed (not processed, or pending without a call) is reversed too: closed for good.
+  REVERSED: { from: ['OPEN', 'FAILED', 'PENDING'], to: 'CLOSED', reason: 'REVERSED' },
   EXPIRED: { from: ['OPEN'], to: 'CLOSED', reason: 'EXPIRED' },
 };
 

@@ -112,20 +112,26 @@ export class AuthorizationsService {
     return this.lock.run(named.rootId, async () => {
       // An unconfirmed call could still turn into a hold (or a redeem): learn its fate before closing the chain.
       if (!(await this.settlements.resolveChain(named.rootId, actor))) {
-        throw providerUnavailable('An earlier call on this authorization is still being confirmed', 'UNKNOWN');
+        throw providerUnavailable('An earlier call on this authorization is still being confirmed, or a hold of it could not be released yet; retry with the same Idempotency-Key', 'UNKNOWN');
       }
       const open = await this.settlements.openLink(named.rootId);
-      if (!open) {
-        await this.settlements.failOpen(named.rootId, 'AUTHORIZATION_CLOSED', actor);
-        return this.get(id);
+      if (open) {
+        const release = await this.holds.release(open, open.providerHoldId!, actor);
+        if (!release.released) {
+          throw providerUnavailable('The hold could not be released now; retry with the same Idempotency-Key', release.unknown ? 'UNKNOWN' : 'NOT_APPLIED');
+        }
+        await this.holds.transition(open, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: release.callId });
       }
-      const release = await this.holds.release(open, open.providerHoldId!, actor);
-      if (!release.released) {
-        throw providerUnavailable('The hold could not be released now; retry with the same Idempotency-Key', release.unknown ? 'UNKNOWN' : 'NOT_APPLIED');
-      }
-      await this.holds.transition(open, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: release.callId });
+      // Links never placed are closed for good too: a hold retried under their key must not hold for a cancelled order.
+      for (const link of await this.settlements.unplacedLinks(named.rootId)) await this.holds.transition(link, 'REVERSED', {}, actor);
       await this.settlements.failOpen(named.rootId, 'AUTHORIZATION_CLOSED', actor);
-      return open;
+      // "Done" only when the provider holds nothing for this chain.
+      if (await this.settlements.chainStillHolds(named.rootId)) {
+        throw providerUnavailable('A hold of this authorization is still held at the provider and is being released; retry with the same Idempotency-Key', 'UNKNOWN');
+      }
+      if (open) return open;
+      const chain = await this.chain(named.rootId);
+      return chain.find((link) => link.closedReason === 'REVERSED') ?? (await this.get(id));
     });
   }
 }

@@ -183,10 +183,11 @@ export class HoldsService {
     return { released: false, callId: result.call.id, unknown: false };
   }
 
-  /** Releases a hold nobody was told about; if that fails now, the hold call goes back to the recovery sweep. */
-  async releaseOrRetryLater(authorization: Authorization, holdId: string, actor: string, holdCall: ProviderCall): Promise<void> {
+  /** Releases a hold nobody was told about; if that fails now, the hold call goes back to the recovery sweep. False then. */
+  async releaseOrRetryLater(authorization: Authorization, holdId: string, actor: string, holdCall: ProviderCall): Promise<boolean> {
     const { released } = await this.release(authorization, holdId, actor);
     if (!released) await this.calls.reopen(holdCall);
+    return released;
   }
 
   intentFor(authorization: Authorization, operation: 'HOLD' | 'RELEASE_HOLD' | 'REDEEM_FROM_HOLD') {

@@ -253,14 +253,14 @@ export class SettlementsService {
       } else if (call.operation === 'HOLD' && link.state === 'PENDING') {
         await this.holds.approve(link, transaction.transactionId!, transaction.amount.minor, actor, call.id);
       } else if (call.operation === 'HOLD' && link.providerHoldId !== transaction.transactionId) {
-        await this.holds.releaseOrRetryLater(link, transaction.transactionId!, actor, call);
+        if (!(await this.holds.releaseOrRetryLater(link, transaction.transactionId!, actor, call))) allKnown = false;
       } else if (call.operation === 'RELEASE_HOLD' && link.state === 'OPEN' && call.providerHoldId === link.providerHoldId) {
         await this.holds.transition(link, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: call.id });
       }
     }
     await this.completeAnsweredRedeems(links, actor);
-    await this.completeFoundHolds(links, actor);
-    return allKnown;
+    // A found hold whose release failed is still held: the chain is not resolved until it is released.
+    return (await this.completeFoundHolds(links, actor)) && allKnown;
   }
 
   /**
@@ -317,11 +317,12 @@ export class SettlementsService {
    * process died between learning of it and recording what it means: a PENDING link adopts it, as a found lost
    * hold is adopted; for any other link nobody owns it, so it is released unless a release of it already ended.
    */
-  private async completeFoundHolds(links: Authorization[], actor: string): Promise<void> {
+  private async completeFoundHolds(links: Authorization[], actor: string): Promise<boolean> {
     const found = await this.dataSource.getRepository(ProviderCall).find({
       where: { authorizationId: In(links.map((l) => l.id)), operation: 'HOLD', outcome: In(['SUCCEEDED', 'APPLIED']) },
       order: { createdAt: 'ASC' },
     });
+    let released = true;
     for (const call of found) {
       const link = links.find((l) => l.id === call.authorizationId)!;
       const holdId = call.providerTransactionId;
@@ -335,8 +336,35 @@ export class SettlementsService {
             AND (outcome IN ('SUCCEEDED', 'APPLIED') OR error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')`,
         [holdId],
       );
-      if (Number(n) === 0) await this.holds.release(link, holdId, actor);
+      if (Number(n) === 0 && !(await this.holds.release(link, holdId, actor)).released) released = false;
     }
+    return released;
+  }
+
+  /**
+   * Whether the provider may still hold value for the chain: a hold of one of its links that was placed (or
+   * found) and neither redeemed, released, nor gone, other than the hold of its open link.
+   */
+  async chainStillHolds(rootId: string): Promise<boolean> {
+    const [row] = await this.dataSource.query(
+      `WITH links AS MATERIALIZED (SELECT id, state, provider_hold_id FROM authorization_hold WHERE root_id = $1)
+       SELECT EXISTS (
+         SELECT 1 FROM provider_call h
+          WHERE h.authorization_id = ANY (ARRAY (SELECT id FROM links)) AND h.operation = 'HOLD'
+            AND h.provider_transaction_id IS NOT NULL AND h.outcome IN ('SUCCEEDED', 'APPLIED', 'UNKNOWN')
+            AND NOT EXISTS (SELECT 1 FROM links l WHERE l.state = 'OPEN' AND l.provider_hold_id = h.provider_transaction_id)
+            AND NOT EXISTS (SELECT 1 FROM provider_call u WHERE u.operation IN ('RELEASE_HOLD', 'REDEEM_FROM_HOLD')
+                             AND u.provider_hold_id = h.provider_transaction_id
+                             AND (u.outcome IN ('SUCCEEDED', 'APPLIED') OR u.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE'))
+       ) AS held`,
+      [rootId],
+    );
+    return row.held === true;
+  }
+
+  /** Links of the chain never placed at the provider (not processed, or pending without a call in flight). */
+  unplacedLinks(rootId: string): Promise<Authorization[]> {
+    return this.dataSource.getRepository(Authorization).find({ where: { rootId, state: In(['FAILED', 'PENDING']) } });
   }
 
   /**
