@@ -125,3 +125,39 @@ describe('idempotency keys', () => {
     expect(redeems.map((h) => h.amount)).not.toContain('20.00');
   });
 });
+
+describe('an idempotency lease renewed while the request works', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('idem_lease', { IDEMPOTENCY_LEASE_SECONDS: '2', CLUTCH_TIMEOUT_MS: '10000', RECOVERY_ENABLED: 'false', SETTLEMENT_JOB_ENABLED: 'false' });
+  });
+  afterAll(() => stack?.stop());
+
+  const leaseOf = async (key: string) =>
+    (await stack.db.query<{ lease_owner: string | null; status: string }>(`SELECT lease_owner, status FROM payment_adapter.idempotency_key WHERE key = $1`, [key]))[0];
+
+  it('keeps a slow request its key past one lease: a duplicate waits for its answer instead of taking over', async () => {
+    const card = await stack.admin.createCard('50.00');
+    const key = `slow-${randomUUID()}`;
+    const body = { orderId: `ORD-${randomUUID()}`, cardNumber: card.cardNumber, pin: card.pin, amount: '5.00', currency: 'USD' };
+    await stack.admin.setFaults({ latencyMs: 5000 });
+    try {
+      const first = stack.oms.post('/v1/authorizations', body, withKey(key));
+      await new Promise((resolve) => setTimeout(resolve, 700));
+      const owner = (await leaseOf(key)).lease_owner;
+      expect(owner).toEqual(expect.any(String));
+      await new Promise((resolve) => setTimeout(resolve, 2300)); // past the first lease
+      const duplicate = stack.oms.post('/v1/authorizations', body, withKey(key));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await leaseOf(key)).toEqual({ lease_owner: owner, status: 'IN_PROGRESS' });
+      const [a, b] = await Promise.all([first, duplicate]);
+      expect(a.status).toBe(201);
+      expect(b.status).toBe(201);
+      expect(b.data).toEqual(a.data);
+    } finally {
+      await stack.admin.clearFaults();
+    }
+    expect((await leaseOf(key)).status).toBe('COMPLETED');
+    expect((await stack.admin.card(card.cardNumber)).held).toBe('5.00');
+  });
+});

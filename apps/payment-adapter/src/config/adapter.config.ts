@@ -135,6 +135,10 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(3650) @IsInt()
   IDEMPOTENCY_RETENTION_DAYS: number = 30;
 
+  /** How long a request holds its Idempotency-Key before a duplicate may take it over (renewed while it runs). */
+  @ToInt() @Min(2) @Max(3600) @IsInt()
+  IDEMPOTENCY_LEASE_SECONDS: number = 60;
+
   /** When the purge of expired idempotency keys runs. Default: every hour. */
   @IsCronExpression()
   IDEMPOTENCY_PURGE_CRON: string = '0 0 * * * *';

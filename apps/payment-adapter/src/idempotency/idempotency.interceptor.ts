@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor,
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
-import { catchError, from, mergeMap, Observable, of } from 'rxjs';
+import { catchError, finalize, from, mergeMap, Observable, of } from 'rxjs';
 import { DomainError, validationFailed } from '../common/domain-errors';
 import { toErrorResponse } from '../common/error.filter';
 import { HttpResult } from '../common/http-result';
@@ -22,6 +22,9 @@ export const idempotencyScope = (apiKey: { name: string } | undefined) => apiKey
  * name like the idempotency store, so one OMS's key never finds another's resource. Names hold no `:`.
  */
 export const resourceIdempotencyKey = (apiKey: { name: string } | undefined, key: string) => `${idempotencyScope(apiKey)}:${key}`;
+
+/** A request is never kept from being taken over for longer than this, however long it runs. */
+const MAX_RENEWED_MS = 10 * 60_000;
 
 /** Answers worth replaying: what the operation decided. Anything else (5xx, 400, 409) lets a retry run again. */
 const isFinal = (status: number) => status < 400 || status === HttpStatus.UNPROCESSABLE_ENTITY || status === HttpStatus.NOT_FOUND;
@@ -43,6 +46,24 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly reflector: Reflector,
     private readonly store: IdempotencyStore,
   ) {}
+
+  /**
+   * Renews the key's lease at a third of its length while the request works (a slow provider can outlast one lease),
+   * so that a duplicate waits for this request's answer instead of taking the key over. Renewal stops with the
+   * request, after `MAX_RENEWED_MS` (a request stuck that long is left to be taken over), or once the lease was lost.
+   */
+  private renewWhileRunning(scope: string, key: string, owner: string): NodeJS.Timeout {
+    const started = Date.now();
+    const timer: NodeJS.Timeout = setInterval(() => {
+      if (Date.now() - started > MAX_RENEWED_MS) return clearInterval(timer);
+      this.store.renew(scope, key, owner).then(
+        (held) => held || clearInterval(timer),
+        () => undefined, // the next tick tries again
+      );
+    }, (this.store.leaseSeconds * 1000) / 3);
+    timer.unref();
+    return timer;
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const mode = this.reflector.get<'required' | 'optional' | undefined>(IDEMPOTENT, context.getHandler());
@@ -67,7 +88,9 @@ export class IdempotencyInterceptor implements NestInterceptor {
       mergeMap((begin) => {
         if (begin.kind === 'replay') return of(new HttpResult(begin.status, begin.body));
         const { owner } = begin;
+        const renewal = this.renewWhileRunning(scope, key, owner);
         return next.handle().pipe(
+          finalize(() => clearInterval(renewal)),
           mergeMap(async (result) => {
             const status = result instanceof HttpResult ? result.status : defaultStatus;
             const body = result instanceof HttpResult ? (result.storedBody ?? result.body) : result;

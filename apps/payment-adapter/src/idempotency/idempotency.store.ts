@@ -3,11 +3,11 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError, idempotencyConflict } from '../common/domain-errors';
+import { AdapterConfig } from '../config/adapter.config';
 
 /** `owner` is this request's lease on the key: only its holder may complete or abandon it. */
 export type Begin = { kind: 'execute'; owner: string } | { kind: 'replay'; status: number; body: unknown };
 
-const LEASE_SECONDS = 60;
 const WAIT_FOR_DUPLICATE_MS = 30000;
 
 /**
@@ -21,7 +21,15 @@ const WAIT_FOR_DUPLICATE_MS = 30000;
  */
 @Injectable()
 export class IdempotencyStore {
-  constructor(private readonly dataSource: DataSource) {}
+  /** How long a request holds its key without renewing it (the interceptor renews it while the request runs). */
+  readonly leaseSeconds: number;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    config: AdapterConfig,
+  ) {
+    this.leaseSeconds = config.IDEMPOTENCY_LEASE_SECONDS;
+  }
 
   async begin(scope: string, key: string, fingerprint: string): Promise<Begin> {
     const deadline = Date.now() + WAIT_FOR_DUPLICATE_MS;
@@ -31,7 +39,7 @@ export class IdempotencyStore {
         `INSERT INTO idempotency_key (scope, key, fingerprint, status, locked_until, lease_owner)
          VALUES ($1, $2, $3, 'IN_PROGRESS', now() + make_interval(secs => $4), $5)
          ON CONFLICT (scope, key) DO NOTHING RETURNING key`,
-        [scope, key, fingerprint, LEASE_SECONDS, owner],
+        [scope, key, fingerprint, this.leaseSeconds, owner],
       );
       if (inserted.length > 0) return { kind: 'execute', owner };
 
@@ -50,7 +58,7 @@ export class IdempotencyStore {
             `UPDATE idempotency_key SET locked_until = now() + make_interval(secs => $4), lease_owner = $5
               WHERE scope = $1 AND key = $2 AND fingerprint = $3 AND status = 'IN_PROGRESS'
                 AND (locked_until IS NULL OR locked_until < now()) RETURNING key`,
-            [scope, key, fingerprint, LEASE_SECONDS, owner],
+            [scope, key, fingerprint, this.leaseSeconds, owner],
           ));
           if (taken.length > 0) return { kind: 'execute', owner };
         }
@@ -60,6 +68,16 @@ export class IdempotencyStore {
       }
       await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
     }
+  }
+
+  /** Extends the lease of a request still at work; false when it was lost to another request. */
+  async renew(scope: string, key: string, owner: string): Promise<boolean> {
+    const rows = returnedRows(await this.dataSource.query(
+      `UPDATE idempotency_key SET locked_until = now() + make_interval(secs => $4)
+        WHERE scope = $1 AND key = $2 AND lease_owner = $3 AND status = 'IN_PROGRESS' RETURNING key`,
+      [scope, key, owner, this.leaseSeconds],
+    ));
+    return rows.length > 0;
   }
 
   /** Stores the final answer; false when the lease was lost to another request (nothing is written then). */
