@@ -1,6 +1,10 @@
+import { CLUTCH_ERRORS, ClutchRefusal } from '@gcpa/clutch';
 import { RunningApp, startSandbox } from '../harness/apps';
 import { TestDatabase, createTestDatabase } from '../harness/database';
-import { SandboxClient, sandboxClient, usd } from './sandbox-client';
+import { SandboxClient, holdEntry, sandboxClient, usd, valueEntry } from './sandbox-client';
+
+const DEFAULT_CODES = Object.fromEntries(Object.entries(CLUTCH_ERRORS).map(([reason, row]) => [reason, row.code])) as Record<ClutchRefusal, number>;
+const DEFAULT_BEHAVIOUR = { overBalanceHold: 'refuse', holdTtlSeconds: null, errorCodes: DEFAULT_CODES, allocateIdempotent: false, voidHolds: false };
 
 describe('Clutch sandbox: admin API', () => {
   let database: TestDatabase;
@@ -23,7 +27,7 @@ describe('Clutch sandbox: admin API', () => {
     expect(response.status).toBe(200);
     expect(response.data.cards).toEqual([
       { cardNumber: '6000000000000001', pin: '1234', currency: 'USD', balance: '100.00', active: true },
-      { cardNumber: '6000000000000002', pin: null, currency: 'USD', balance: '25.00', active: true },
+      { cardNumber: '6000000000000002', pin: '5678', currency: 'USD', balance: '25.00', active: true },
       { cardNumber: '6000000000000003', pin: '4321', currency: 'USD', balance: '0.00', active: false },
     ]);
     // A second sandbox on the same database does not seed them again.
@@ -42,6 +46,9 @@ describe('Clutch sandbox: admin API', () => {
     const issue = await clutch.call('updateBalance', { cardNumber: '6000000000000003', action: 'issue', amount: usd(15) });
     expect(issue.data.success).toBe(true);
     expect(await clutch.card('6000000000000003')).toMatchObject({ active: true, balance: '15.00' });
+    expect((await clutch.search('6000000000000003', { pin: '4321', includeInactive: false })).data.cards).toEqual([
+      { cardNumber: '6000000000000003', cardSetId: 'egift', activationDate: expect.any(String), balances: [valueEntry(15)] },
+    ]);
   });
 
   it('creates a card and shows its balance, holds and history with amounts as strings', async () => {
@@ -55,7 +62,8 @@ describe('Clutch sandbox: admin API', () => {
       active: true,
     });
     const cardNumber = created.data.cardNumber;
-    const hold = await clutch.call('updateBalance', { cardNumber, action: 'hold', amount: usd(10.5) });
+    const hold = await clutch.call('updateBalance', { cardNumber, action: 'hold', amount: usd(10.5) }, { customRequestId: 'admin-hold' });
+    expect(await clutch.balances(cardNumber)).toEqual([valueEntry(31.5), holdEntry(10.5, hold.data.transactionId)]);
     const detail = await clutch.card(cardNumber);
     expect(detail).toMatchObject({
       cardNumber,
@@ -65,11 +73,12 @@ describe('Clutch sandbox: admin API', () => {
       available: '31.50',
       active: true,
       pin: '0042',
-      holds: [{ holdId: hold.data.transactionId, amount: '10.50', status: 'OPEN' }],
+      holds: [{ holdId: hold.data.transactionId, amount: '10.50', originalAmount: '10.50', status: 'OPEN' }],
     });
-    expect(detail.history.map((t) => [t.action, t.amount])).toEqual([
-      ['hold', '10.50'],
-      ['issue', '42.00'],
+    // The admin view keeps what Clutch's history does not show: our customRequestId.
+    expect(detail.history.map((t) => [t.action, t.amount, t.customRequestId])).toEqual([
+      ['hold', '10.50', 'admin-hold'],
+      ['issue', '42.00', null],
     ]);
   });
 
@@ -109,9 +118,63 @@ describe('Clutch sandbox: admin API', () => {
     expect(unknown.data).toMatchObject({ success: false });
   });
 
+  describe('behaviour', () => {
+    afterEach(async () => {
+      await clutch.resetBehaviour();
+    });
+
+    it('shows the defaults: the conservative readings of what Clutch has not shown', async () => {
+      const response = await clutch.http.get('/_sandbox/behaviour');
+      expect(response.status).toBe(200);
+      expect(response.data).toEqual(DEFAULT_BEHAVIOUR);
+      expect(response.data.errorCodes).toMatchObject({ invalidPin: 10, noCardNumber: 6, insufficientFunds: 903 });
+    });
+
+    it('replaces the behaviour with PUT (what is left out takes its default) and resets it with DELETE', async () => {
+      const set = await clutch.setBehaviour({ overBalanceHold: 'holdShort', holdTtlSeconds: 30, errorCodes: { insufficientFunds: 51 }, voidHolds: true });
+      expect(set).toEqual({
+        overBalanceHold: 'holdShort',
+        holdTtlSeconds: 30,
+        errorCodes: { ...DEFAULT_CODES, insufficientFunds: 51 },
+        allocateIdempotent: false,
+        voidHolds: true,
+      });
+      expect((await clutch.http.get('/_sandbox/behaviour')).data).toEqual(set);
+      const replaced = await clutch.setBehaviour({ allocateIdempotent: true });
+      expect(replaced).toEqual({ ...DEFAULT_BEHAVIOUR, allocateIdempotent: true });
+      const reset = await clutch.resetBehaviour();
+      expect(reset.status).toBe(200);
+      expect(reset.data).toEqual(DEFAULT_BEHAVIOUR);
+      expect((await clutch.http.get('/_sandbox/behaviour')).data).toEqual(DEFAULT_BEHAVIOUR);
+    });
+
+    it.each([
+      [[]],
+      ['holdShort'],
+      [{ overBalanceHold: 'partial' }],
+      [{ holdTtlSeconds: 0 }],
+      [{ holdTtlSeconds: 1.5 }],
+      [{ holdTtlSeconds: '30' }],
+      [{ allocateIdempotent: 'yes' }],
+      [{ voidHolds: 1 }],
+      [{ errorCodes: [] }],
+      [{ errorCodes: { notARefusal: 1 } }],
+      [{ errorCodes: { insufficientFunds: -1 } }],
+      [{ errorCodes: { insufficientFunds: 1.5 } }],
+      [{ holdTtl: 30 }],
+    ])('refuses %j with 400 and keeps the behaviour', async (body) => {
+      await clutch.setBehaviour({ voidHolds: true });
+      const response = await clutch.http.put('/_sandbox/behaviour', body, { headers: { 'Content-Type': 'application/json' } });
+      expect(response.status).toBe(400);
+      expect(response.data).toMatchObject({ success: false, errorMessage: expect.stringMatching(/^Invalid request: /) });
+      expect((await clutch.http.get('/_sandbox/behaviour')).data).toEqual({ ...DEFAULT_BEHAVIOUR, voidHolds: true });
+    });
+  });
+
   it('needs no Clutch credentials', async () => {
     expect((await clutch.http.get('/_sandbox/cards')).status).toBe(200);
     expect((await clutch.http.get('/_sandbox/ledger/check')).status).toBe(200);
+    expect((await clutch.http.get('/_sandbox/behaviour')).status).toBe(200);
   });
 
   describe('ledger check', () => {
@@ -147,6 +210,37 @@ describe('Clutch sandbox: admin API', () => {
       check = await clutch.ledgerCheck();
       expect(check.problems).toContainEqual(expect.objectContaining({ problem: 'hold-closed-more-than-once', holdId: hold.data.transactionId }));
     });
+  });
+});
+
+describe('Clutch sandbox: behaviour from the environment', () => {
+  let database: TestDatabase;
+  let sandbox: RunningApp;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sandbox_behaviour_env');
+    sandbox = await startSandbox(database.url, { SANDBOX_HOLD_TTL_SECONDS: '1', SANDBOX_OVER_BALANCE_HOLD: 'holdShort' });
+  });
+
+  afterAll(async () => {
+    await sandbox?.close();
+    await database?.drop();
+  });
+
+  it('starts with SANDBOX_HOLD_TTL_SECONDS and SANDBOX_OVER_BALANCE_HOLD, and DELETE goes back to them', async () => {
+    const clutch = sandboxClient(sandbox.url);
+    expect((await clutch.http.get('/_sandbox/behaviour')).data).toEqual({ ...DEFAULT_BEHAVIOUR, overBalanceHold: 'holdShort', holdTtlSeconds: 1 });
+    const card = await clutch.createCard({ balance: '5.00' });
+    const hold = await clutch.hold(card.cardNumber, 8);
+    expect(hold.data).toMatchObject({ success: true, didOverdraw: true });
+    expect(await clutch.balances(card.cardNumber)).toEqual([valueEntry(0), holdEntry(5, hold.data.transactionId)]);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await clutch.balances(card.cardNumber)).toEqual([valueEntry(5)]);
+
+    await clutch.setBehaviour({ voidHolds: true });
+    expect((await clutch.http.get('/_sandbox/behaviour')).data).toMatchObject({ overBalanceHold: 'holdShort', holdTtlSeconds: 1, voidHolds: true });
+    expect((await clutch.resetBehaviour()).data).toEqual({ ...DEFAULT_BEHAVIOUR, overBalanceHold: 'holdShort', holdTtlSeconds: 1 });
+    expect(await clutch.ledgerCheck()).toEqual({ ok: true, problems: [] });
   });
 });
 

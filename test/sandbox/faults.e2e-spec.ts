@@ -1,9 +1,9 @@
-import { ClutchErrorMessages } from '@gcpa/clutch';
+import { ClutchTransportMessages } from '@gcpa/clutch';
 import { Logger } from '@nestjs/common';
 import { createSandboxApp } from '../../apps/clutch-sandbox/src/bootstrap';
 import { RunningApp, SANDBOX_CREDENTIALS, startSandbox } from '../harness/apps';
 import { TestDatabase, createTestDatabase } from '../harness/database';
-import { SandboxClient, sandboxClient, usd } from './sandbox-client';
+import { SandboxClient, UUID, holdEntry, sandboxClient, usd, valueEntry } from './sandbox-client';
 
 describe('Clutch sandbox: fault injection', () => {
   let database: TestDatabase;
@@ -51,7 +51,7 @@ describe('Clutch sandbox: fault injection', () => {
     await clutch.setFaults({ errorRate: 1 });
     const response = await redeemOne(card.cardNumber);
     expect(response.status).toBe(503);
-    expect(response.data).toMatchObject({ success: false, errorMessage: ClutchErrorMessages.internal });
+    expect(response.data).toEqual({ success: false, errorMessage: ClutchTransportMessages.internal, requestRef: expect.stringMatching(UUID) });
     await clutch.clearFaults();
     expect((await clutch.card(card.cardNumber)).balance).toBe('10.00');
   });
@@ -61,7 +61,7 @@ describe('Clutch sandbox: fault injection', () => {
     await clutch.setFaults({ rateLimitRate: 1 });
     const response = await redeemOne(card.cardNumber);
     expect(response.status).toBe(429);
-    expect(response.data).toMatchObject({ success: false, errorMessage: ClutchErrorMessages.rateLimited });
+    expect(response.data).toEqual({ success: false, errorMessage: ClutchTransportMessages.rateLimited, requestRef: expect.stringMatching(UUID) });
     await clutch.clearFaults();
     expect((await clutch.card(card.cardNumber)).balance).toBe('10.00');
   });
@@ -93,9 +93,55 @@ describe('Clutch sandbox: fault injection', () => {
     const detail = await clutch.card(card.cardNumber);
     expect(detail.balance).toBe('9.00');
     expect(detail.history[0]).toMatchObject({ action: 'redeem', amount: '1.00', customRequestId: 'fault-call' });
-    // The caller recovers the outcome from the card's history.
+    // What a caller can see in Clutch's history: an entry of -1.00, without our reference.
     const history = await clutch.call('cardHistory', { cardNumber: card.cardNumber });
-    expect(history.data.transactions[0]).toMatchObject({ customRequestId: 'fault-call', action: 'redeem' });
+    expect(history.data.transactions[0]).toMatchObject({
+      callType: 'UPDATE_BALANCE',
+      balanceUpdates: [{ balanceType: 'Currency', balanceCode: 'USD', amount: -1 }],
+    });
+    expect(history.data.transactions[0].customRequestId).toBeUndefined();
+  });
+
+  it('applyThenErrorRate applies and commits the operation, then answers HTTP 500', async () => {
+    const card = await clutch.createCard({ balance: '10.00' });
+    await clutch.setFaults({ applyThenErrorRate: 1, methods: ['updateBalance'] });
+    const response = await redeemOne(card.cardNumber);
+    expect(response.status).toBe(500);
+    expect(response.data).toEqual({ success: false, errorMessage: ClutchTransportMessages.internal, requestRef: expect.stringMatching(UUID) });
+    expect(response.data.transactionId).toBeUndefined();
+    // Applied on the ledger: a 5xx on a money call may have been applied.
+    const detail = await clutch.card(card.cardNumber);
+    expect(detail.balance).toBe('9.00');
+    expect(detail.history[0]).toMatchObject({ action: 'redeem', amount: '1.00', customRequestId: 'fault-call' });
+    const history = await clutch.call('cardHistory', { cardNumber: card.cardNumber });
+    expect(history.status).toBe(200);
+    expect(history.data.transactions[0]).toMatchObject({ transactionId: detail.history[0].transactionId, balanceUpdates: [{ amount: -1 }] });
+
+    // A lost hold answer: the hold exists, and search shows its entry (how a client finds out).
+    const hold = await clutch.call('updateBalance', { cardNumber: card.cardNumber, action: 'hold', amount: usd(4) });
+    expect(hold.status).toBe(500);
+    const heldId = (await clutch.card(card.cardNumber)).holds[0].holdId;
+    expect((await clutch.search(card.cardNumber)).data.cards[0].balances).toEqual([valueEntry(5), holdEntry(4, heldId)]);
+    // A lost release answer: the hold entry is gone.
+    const release = await clutch.release(card.cardNumber, heldId);
+    expect(release.status).toBe(500);
+    expect((await clutch.search(card.cardNumber)).data.cards[0].balances).toEqual([valueEntry(9)]);
+    // A refusal is still a refusal: nothing was applied, so nothing is hidden behind a 500.
+    const refusal = await clutch.call('updateBalance', { cardNumber: card.cardNumber, action: 'redeem', amount: usd(100) });
+    expect(refusal.status).toBe(400);
+    expect(refusal.data).toMatchObject({ success: false, errorCode: expect.any(Number) });
+    await clutch.clearFaults();
+    expect((await clutch.card(card.cardNumber)).balance).toBe('9.00');
+  });
+
+  it('applyThenErrorRate on allocate: a card was allocated, the answer is a 500', async () => {
+    const before = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM clutch_sandbox.card`);
+    await clutch.setFaults({ applyThenErrorRate: 1, methods: ['allocate'] });
+    const response = await clutch.call('allocate', { cardSetId: 'egift' });
+    expect(response.status).toBe(500);
+    expect(response.data.cardNumber).toBeUndefined();
+    const after = await database.query<{ n: number }>(`SELECT count(*)::int AS n FROM clutch_sandbox.card`);
+    expect(after[0].n).toBe(before[0].n + 1);
   });
 
   it('resetRate destroys the connection at once and applies nothing', async () => {
@@ -155,6 +201,7 @@ describe('Clutch sandbox: fault injection', () => {
       timeoutRate: 0,
       dropRate: 0,
       resetRate: 0,
+      applyThenErrorRate: 0,
       seed: 7,
       methods: null,
       hangMs: 30000,
@@ -163,12 +210,22 @@ describe('Clutch sandbox: fault injection', () => {
     const cleared = await clutch.clearFaults();
     expect(cleared.status).toBe(200);
     expect(cleared.data).toMatchObject({ latencyMs: 0, errorRate: 0 });
-    for (const bad of [{ errorRate: 2 }, { errorRate: 0.6, dropRate: 0.6 }, { latencyMs: -1 }, { methods: ['refund'] }, { seed: 'x' }]) {
+    for (const bad of [
+      { errorRate: 2 },
+      { errorRate: 0.6, dropRate: 0.6 },
+      { applyThenErrorRate: 0.6, resetRate: 0.6 },
+      { applyThenErrorRate: -0.1 },
+      { latencyMs: -1 },
+      { methods: ['refund'] },
+      { methods: ['void'] },
+      { seed: 'x' },
+    ]) {
       const response = await clutch.http.put('/_sandbox/faults', bad);
       expect(response.status).toBe(400);
       expect(response.data.errorMessage).toMatch(/^Invalid request: /);
     }
     expect((await clutch.http.get('/_sandbox/faults')).data).toMatchObject({ errorRate: 0 });
+    expect((await clutch.setFaults({ applyThenErrorRate: 0.5, methods: ['voidTransaction'] }))).toMatchObject({ applyThenErrorRate: 0.5, methods: ['voidTransaction'] });
   });
 
   it('takes its faults from the environment at start, and refuses bad ones', async () => {
@@ -180,8 +237,21 @@ describe('Clutch sandbox: fault injection', () => {
     } finally {
       await faulty.close();
     }
+    const applying = await startSandbox(database.url, { SANDBOX_FAULT_APPLY_THEN_ERROR_RATE: '1', SANDBOX_FAULT_METHODS: 'updateBalance' });
+    try {
+      const applyingClient = sandboxClient(applying.url);
+      expect((await applyingClient.http.get('/_sandbox/faults')).data).toMatchObject({ applyThenErrorRate: 1, methods: ['updateBalance'] });
+      const card = await applyingClient.createCard({ balance: '3.00' });
+      expect((await applyingClient.issue(card.cardNumber, 1)).status).toBe(500);
+      expect((await applyingClient.card(card.cardNumber)).balance).toBe('4.00');
+    } finally {
+      await applying.close();
+    }
     await expect(
       createSandboxApp({ ...SANDBOX_CREDENTIALS, DATABASE_URL: database.url, SANDBOX_FAULT_ERROR_RATE: '0.7', SANDBOX_FAULT_DROP_RATE: '0.7' }),
+    ).rejects.toThrow(/add up to at most 1/);
+    await expect(
+      createSandboxApp({ ...SANDBOX_CREDENTIALS, DATABASE_URL: database.url, SANDBOX_FAULT_APPLY_THEN_ERROR_RATE: '0.7', SANDBOX_FAULT_RESET_RATE: '0.7' }),
     ).rejects.toThrow(/add up to at most 1/);
   });
 });

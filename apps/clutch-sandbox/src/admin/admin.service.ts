@@ -2,6 +2,7 @@ import { CLUTCH_ERRORS } from '@gcpa/clutch';
 import { currencyScale, formatMinor } from '@gcpa/money';
 import { Injectable, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
+import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { SandboxConfig } from '../config/sandbox.config';
 import { CardSetEntity } from '../ledger/card-set.entity';
@@ -65,7 +66,8 @@ export class AdminService implements OnApplicationBootstrap {
         throw error;
       }
       if (balance.minor > 0n) {
-        await this.ledger.record(manager, card, 'issue', balance.minor, { customRequestId: null });
+        // Like every Clutch history entry, the starting balance's carries a requestRef (its own: no merchant call made it).
+        await this.ledger.record(manager, card, 'issue', balance.minor, { customRequestId: null, requestRef: randomUUID() });
         await manager.query(`UPDATE card SET balance_minor = $2 WHERE card_number = $1`, [card.cardNumber, balance.minor.toString()]);
         card.balanceMinor = balance.minor;
       }

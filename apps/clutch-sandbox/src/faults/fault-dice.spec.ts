@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { FaultDice, FaultSettings, FaultSettingsError, NO_FAULTS, mulberry32, outcomeOf, parseFaultSettings } from './fault-dice';
+import { FaultDice, FaultSettings, FaultSettingsError, NO_FAULTS, hasFaults, mulberry32, outcomeOf, parseFaultSettings } from './fault-dice';
 
 const settings = (overrides: Partial<FaultSettings> = {}): FaultSettings => ({ ...NO_FAULTS, seed: 1, ...overrides });
 
@@ -27,7 +27,7 @@ describe('mulberry32', () => {
 });
 
 describe('outcomeOf', () => {
-  const stacked = settings({ errorRate: 0.1, rateLimitRate: 0.2, timeoutRate: 0.1, dropRate: 0.1, resetRate: 0.1 });
+  const stacked = settings({ errorRate: 0.1, rateLimitRate: 0.2, timeoutRate: 0.1, dropRate: 0.1, resetRate: 0.1, applyThenErrorRate: 0.125 });
 
   it('stacks the rates in a fixed order on [0, 1)', () => {
     expect(outcomeOf(0, stacked)).toBe('error');
@@ -36,8 +36,24 @@ describe('outcomeOf', () => {
     expect(outcomeOf(0.35, stacked)).toBe('timeout');
     expect(outcomeOf(0.45, stacked)).toBe('drop');
     expect(outcomeOf(0.55, stacked)).toBe('reset');
-    expect(outcomeOf(0.6, stacked)).toBe('none');
+    expect(outcomeOf(0.6, stacked)).toBe('applyThenError');
+    expect(outcomeOf(0.72, stacked)).toBe('applyThenError');
+    expect(outcomeOf(0.725, stacked)).toBe('none');
     expect(outcomeOf(0.999, stacked)).toBe('none');
+  });
+
+  it('draws applyThenError alone at rate 1, and counts it as a fault', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (draw) => {
+        expect(outcomeOf(draw, settings({ applyThenErrorRate: 1 }))).toBe('applyThenError');
+      }),
+    );
+    expect(hasFaults(settings())).toBe(false);
+    expect(hasFaults(settings({ applyThenErrorRate: 0.01 }))).toBe(true);
+    const dice = new FaultDice(settings({ applyThenErrorRate: 0.3, seed: 11 }));
+    let applied = 0;
+    for (let i = 0; i < 10000; i++) if (dice.roll('updateBalance')!.outcome === 'applyThenError') applied++;
+    expect(applied / 10000).toBeCloseTo(0.3, 1);
   });
 
   it('never faults with all rates at 0 and always faults at rate 1', () => {
@@ -67,16 +83,17 @@ describe('FaultDice', () => {
     const config = settings({ errorRate: 0.3, dropRate: 0.3, latencyMs: 5, jitterMs: 20, seed: 9 });
     const first = new FaultDice(config);
     const second = new FaultDice(config);
-    const methods = ['search', 'updateBalance', 'void', 'search', 'allocate', 'cardHistory'];
+    const methods = ['search', 'updateBalance', 'voidTransaction', 'search', 'allocate', 'cardHistory'];
     expect(methods.map((m) => second.roll(m))).toEqual(methods.map((m) => first.roll(m)));
   });
 
   it('does not draw for methods outside its list, nor when nothing is configured', () => {
     expect(new FaultDice(settings()).roll('search')).toBeNull();
-    const limited = new FaultDice(settings({ errorRate: 0.5, methods: ['void'], seed: 3 }));
-    const reference = new FaultDice(settings({ errorRate: 0.5, methods: ['void'], seed: 3 }));
+    const limited = new FaultDice(settings({ errorRate: 0.5, methods: ['voidTransaction'], seed: 3 }));
+    const reference = new FaultDice(settings({ errorRate: 0.5, methods: ['voidTransaction'], seed: 3 }));
     expect(limited.roll('search')).toBeNull();
-    expect(limited.roll('void')).toEqual(reference.roll('void'));
+    expect(limited.roll('voidTransaction')).toEqual(reference.roll('voidTransaction'));
+    expect(limited.roll('void')).toBeNull();
   });
 
   it('adds a jitter between 0 and jitterMs to the latency', () => {
@@ -96,6 +113,18 @@ describe('parseFaultSettings', () => {
   it('turns off what is left out and picks a random seed when none is given', () => {
     expect(parseFaultSettings({ errorRate: 0.5 }, seed)).toEqual({ ...NO_FAULTS, errorRate: 0.5, seed: 77 });
     expect(parseFaultSettings({ seed: 0, methods: ['search'], hangMs: 10 }, seed)).toMatchObject({ seed: 0, methods: ['search'], hangMs: 10 });
+    expect(parseFaultSettings({ applyThenErrorRate: 0.4, dropRate: 0.6, methods: ['updateBalance', 'voidTransaction'] }, seed)).toEqual({
+      ...NO_FAULTS,
+      applyThenErrorRate: 0.4,
+      dropRate: 0.6,
+      methods: ['updateBalance', 'voidTransaction'],
+      seed: 77,
+    });
+  });
+
+  it('accepts every Clutch method of the wire, and only those', () => {
+    const all = ['search', 'updateBalance', 'allocate', 'cardHistory', 'voidTransaction'];
+    expect(parseFaultSettings({ methods: all }, seed).methods).toEqual(all);
   });
 
   it.each([
@@ -110,6 +139,10 @@ describe('parseFaultSettings', () => {
     [{ seed: 2 ** 32 }],
     [{ methods: 'search' }],
     [{ methods: ['search', 'refund'] }],
+    [{ methods: ['void'] }],
+    [{ applyThenErrorRate: 1.5 }],
+    [{ applyThenErrorRate: -0.5 }],
+    [{ applyThenErrorRate: 0.5, errorRate: 0.6 }],
   ])('refuses %j', (body) => {
     expect(() => parseFaultSettings(body, seed)).toThrow(FaultSettingsError);
   });

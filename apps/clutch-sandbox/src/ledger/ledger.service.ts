@@ -298,12 +298,19 @@ export class LedgerService {
     });
   }
 
-  /** One page of the card's history, newest first, with the number of rows in all. */
-  async history(request: CardHistoryCommand): Promise<{ rows: HistoryRow[]; total: number }> {
+  /**
+   * One page of the card's history, newest first, with the number of rows in all and the times of the card's
+   * oldest and newest transaction (of the whole history, not of the page).
+   */
+  async history(request: CardHistoryCommand): Promise<{ rows: HistoryRow[]; total: number; oldest: Date | null; newest: Date | null }> {
     // Rows are only ever appended (and flagged voided), so plain reads are consistent enough.
     const card = await this.dataSource.manager.findOneBy(CardEntity, { cardNumber: request.cardNumber });
     if (!card) throw refuse('cardNotFound');
-    const total = await this.dataSource.manager.countBy(LedgerTransactionEntity, { cardNumber: request.cardNumber });
+    const [extent]: Array<{ total: number; oldest: Date | null; newest: Date | null }> = await this.dataSource.query(
+      `SELECT count(*)::int AS total, min(created_at) AS oldest, max(created_at) AS newest FROM ledger_transaction WHERE card_number = $1`,
+      [request.cardNumber],
+    );
+    const total = extent.total;
     const page = await this.dataSource.manager.find(LedgerTransactionEntity, {
       where: { cardNumber: request.cardNumber },
       order: { seq: 'DESC' },
@@ -318,6 +325,8 @@ export class LedgerService {
     return {
       rows: page.map((row) => ({ row, signedMinor: signedAmount(row.action, row.amountMinor, actionOf.get(row.relatedTransactionId ?? '')) })),
       total,
+      oldest: extent.oldest === null ? null : new Date(extent.oldest),
+      newest: extent.newest === null ? null : new Date(extent.newest),
     };
   }
 

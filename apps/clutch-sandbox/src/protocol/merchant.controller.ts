@@ -72,14 +72,14 @@ export class MerchantController {
       case 'voidTransaction':
         return this.ledger.void(parseVoid(body).transactionId, context);
       case 'cardHistory': {
-        const { rows, total } = await this.ledger.history(parseCardHistory(body));
-        const times = rows.map((r) => r.row.createdAt.getTime());
+        const { rows, total, oldest, newest } = await this.ledger.history(parseCardHistory(body));
+        // The card's oldest and newest transaction, whatever page was asked for.
         return {
           transactions: rows.map(presentHistoryEntry),
           transactionCount: total,
           matchCount: total,
-          oldestTransaction: times.length ? Math.min(...times) : null,
-          newestTransaction: times.length ? Math.max(...times) : null,
+          oldestTransaction: oldest?.getTime() ?? null,
+          newestTransaction: newest?.getTime() ?? null,
         };
       }
     }
