@@ -19,7 +19,7 @@ interface SweepReport {
 describe('recovery sweep of unknown outcomes', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack('recovery', { ...JOB_TEST_ENV, RECOVERY_MAX_ATTEMPTS: '2' });
+    stack = await startStack('recovery', { ...JOB_TEST_ENV, RECOVERY_GIVE_UP_AFTER_SECONDS: '4', RECOVERY_GIVEN_UP_CHECK_SECONDS: '2' });
   });
   afterAll(() => stack?.stop());
   afterEach(() => stack.admin.clearFaults());
@@ -34,7 +34,7 @@ describe('recovery sweep of unknown outcomes', () => {
     const reports: SweepReport[] = [];
     const deadline = Date.now() + timeoutMs;
     while (!(await done())) {
-      if (Date.now() > deadline) throw new Error(`not recovered: ${JSON.stringify(reports.slice(-3))}`);
+      if (Date.now() > deadline) throw new Error(`not recovered: ${JSON.stringify(reports.slice(-3))} ${JSON.stringify(await stack.db.query(`SELECT operation, outcome, next_check_at, now() AS now, given_up_at, check_attempts, resolution_note FROM payment_adapter.provider_call ORDER BY created_at DESC LIMIT 3`))}`);
       reports.push(await sweep());
       await sleep(500);
     }
@@ -105,37 +105,56 @@ describe('recovery sweep of unknown outcomes', () => {
     expect((await stack.admin.ledgerCheck()).ok).toBe(true);
   });
 
-  it('leaves a call UNKNOWN for an operator after RECOVERY_MAX_ATTEMPTS; a re-check resolves it once the provider answers', async () => {
+  it('gives up after RECOVERY_GIVE_UP_AFTER_SECONDS, however many checks OMS retries spent, lists the call for an operator and still checks it now and then', async () => {
     const card = await stack.admin.createCard('100.00');
     const orderId = `O-${randomUUID()}`;
+    const key = randomUUID();
+    const body = { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '20.00', currency: 'USD', allowPartial: false };
     await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'search'] });
-    const lost = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '20.00', currency: 'USD', allowPartial: false }, withKey());
+    const lost = await stack.oms.post('/v1/authorizations', body, withKey(key));
     expect(lost.status).toBe(503);
     await stack.admin.setFaults({ dropRate: 1, methods: ['search'] }); // the look-ups keep failing
+    // The OMS retries again and again: each retry spends a look-up, none of them gives the call up.
+    for (let i = 0; i < 6; i++) expect((await stack.oms.post('/v1/authorizations', body, withKey(key))).status).toBe(503);
 
     const unknown = async () =>
       ((await stack.oms.get('/v1/transactions', { params: { outcome: 'UNKNOWN' } })).data.items as Array<Record<string, unknown>>).find((t) => t.orderId === orderId);
+    const checking = async () =>
+      ((await stack.oms.get('/v1/transactions', { params: { outcome: 'CHECKING' } })).data.items as Array<Record<string, unknown>>).find((t) => t.orderId === orderId);
+    expect(await checking()).toBeDefined();
     const reports = await sweepUntil(async () => (await unknown()) !== undefined);
     expect(reports.reduce((n, r) => n + r.gaveUp, 0)).toBe(1);
     expect(reports[reports.length - 1].unresolved).toBeGreaterThanOrEqual(1);
     const listed = (await unknown())!;
-    expect(listed).toMatchObject({ operation: 'HOLD', outcome: 'UNKNOWN', checkAttempts: 2, nextCheckAt: null, maskedCardNumber: `****${card.cardNumber.slice(-4)}` });
+    expect(listed).toMatchObject({ operation: 'HOLD', outcome: 'UNKNOWN', maskedCardNumber: `****${card.cardNumber.slice(-4)}` });
+    expect(Number(listed.checkAttempts)).toBeGreaterThanOrEqual(6);
+    expect(listed.nextCheckAt).not.toBeNull(); // given up, but still looked at now and then
     expect(JSON.stringify(listed)).not.toContain(card.cardNumber);
     expect(await openHolds(card.cardNumber)).toHaveLength(1);
 
-    // Given up: sweeps leave it alone.
-    expect((await sweep()).checked).toBe(0);
-
-    // The operator asks for a new check once the provider answers look-ups again.
+    // Once the provider answers look-ups again, a later sweep resolves it with nobody asking.
     await stack.admin.clearFaults();
     await sleep(11000); // the client's circuit breaker, opened by the failed look-ups, lets calls through again after 10 s
-    const recheck = await stack.oms.post(`/v1/transactions/${listed.transactionId}/checks`);
-    expect(recheck.status).toBe(200);
-    expect(recheck.data).toMatchObject({ outcome: 'CHECKING', checkAttempts: 0 });
-    expect((await stack.oms.post(`/v1/transactions/${listed.transactionId}/checks`)).status).toBe(422);
     await sweepUntil(async () => (await openHolds(card.cardNumber)).length === 0);
     expect(await unknown()).toBeUndefined();
     expect(await stack.admin.card(card.cardNumber)).toMatchObject({ balance: '100.00', held: '0.00' });
+  });
+
+  it('lets an operator ask for a new check of a given-up call, and only of one', async () => {
+    const card = await stack.admin.createCard('100.00');
+    const orderId = `O-${randomUUID()}`;
+    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'search'] });
+    const lost = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount: '5.00', currency: 'USD', allowPartial: false }, withKey());
+    expect(lost.status).toBe(503);
+    const [call] = await stack.db.query<{ id: string }>(`SELECT id FROM payment_adapter.provider_call WHERE order_id = $1 AND operation = 'HOLD'`, [orderId]);
+    // Still being checked: no re-check to ask for.
+    expect((await stack.oms.post(`/v1/transactions/${call.id}/checks`)).status).toBe(422);
+    await stack.db.query(`UPDATE payment_adapter.provider_call SET created_at = now() - interval '1 hour' WHERE id = $1`, [call.id]);
+    await sweepUntil(async () => (await stack.db.query(`SELECT 1 FROM payment_adapter.provider_call WHERE id = $1 AND given_up_at IS NOT NULL`, [call.id])).length === 1);
+    await stack.admin.clearFaults();
+    const recheck = await stack.oms.post(`/v1/transactions/${call.id}/checks`);
+    expect(recheck.status).toBe(200);
+    expect(recheck.data).toMatchObject({ outcome: 'CHECKING', checkAttempts: 0 });
   });
 });
 

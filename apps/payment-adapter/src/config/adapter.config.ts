@@ -190,9 +190,17 @@ export class AdapterConfig {
   @IsCronExpression()
   RECOVERY_CRON: string = '*/30 * * * * *';
 
-  /** Look-ups of one unknown call before it is left UNKNOWN for an operator (GET /v1/transactions?outcome=UNKNOWN). */
+  /** Still accepted, no longer used: give-up is measured in time (RECOVERY_GIVE_UP_AFTER_SECONDS); see the changelog. */
   @ToInt() @Min(1) @Max(1000) @IsInt()
   RECOVERY_MAX_ATTEMPTS: number = 10;
+
+  /** How long after a call the sweep stops expecting to resolve it by itself and lists it for an operator. */
+  @ToInt() @Min(1) @Max(31536000) @IsInt()
+  RECOVERY_GIVE_UP_AFTER_SECONDS: number = 86400;
+
+  /** How often a given-up call is still checked. */
+  @ToInt() @Min(1) @Max(604800) @IsInt()
+  RECOVERY_GIVEN_UP_CHECK_SECONDS: number = 3600;
 
   /** Provider calls checked per batch of a sweep. */
   @ToInt() @Min(1) @Max(10000) @IsInt()

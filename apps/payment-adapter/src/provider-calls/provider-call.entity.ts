@@ -42,6 +42,8 @@ export class ProviderCall {
   @Column({ type: 'jsonb', nullable: true }) candidates: Array<{ transactionId: string; amount: string; at?: string }> | null;
   @Column({ name: 'resolution_note', type: 'text', nullable: true }) resolutionNote: string | null;
   @Column({ name: 'check_attempts', type: 'integer', default: 0 }) checkAttempts: number;
+  /** When the recovery sweep stopped expecting to resolve it by itself (listed for operators; still checked now and then). */
+  @Column({ name: 'given_up_at', type: 'timestamptz', nullable: true }) givenUpAt: Date | null;
   @Column({ name: 'next_check_at', type: 'timestamptz', nullable: true }) nextCheckAt: Date | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true }) completedAt: Date | null;

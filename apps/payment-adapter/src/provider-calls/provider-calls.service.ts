@@ -254,11 +254,14 @@ export class ProviderCallsService {
     return { holdIds, transactionIds };
   }
 
-  /** The look-up could not be made now: the call stays unresolved and is checked again after a backoff. */
+  /**
+   * The look-up could not be made now: the call stays unresolved and is checked again after a backoff. A
+   * look-up made for an OMS retry never postpones a check the recovery sweep already has planned sooner.
+   */
   private async checkLater(call: ProviderCall, why: string): Promise<Resolution> {
     await this.dataSource.query(
       `UPDATE provider_call SET check_attempts = check_attempts + 1, resolution_note = $2,
-         next_check_at = now() + make_interval(secs => least(300, 5 * power(2, check_attempts)))
+         next_check_at = least(next_check_at, now() + make_interval(secs => least(300, 5 * power(2, check_attempts))))
        WHERE id = $1`,
       [call.id, why],
     );

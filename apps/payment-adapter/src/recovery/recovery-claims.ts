@@ -10,6 +10,8 @@ export interface DueCall {
   fulfillmentId: string | null;
   rootAuthorizationId: string | null;
   checkAttempts: number;
+  createdAt: Date;
+  givenUp: boolean;
 }
 
 /** How long a sweep holds the calls it claimed (pushed-out `next_check_at`); a crashed sweep's come back after it. */
@@ -27,7 +29,16 @@ export class RecoveryClaims {
   constructor(private readonly dataSource: DataSource) {}
 
   async claim(limit: number): Promise<DueCall[]> {
-    const rows = returnedRows<{ id: string; authorization_id: string | null; refund_id: string | null; fulfillment_id: string | null; root_id: string | null; check_attempts: number }>(
+    const rows = returnedRows<{
+      id: string;
+      authorization_id: string | null;
+      refund_id: string | null;
+      fulfillment_id: string | null;
+      root_id: string | null;
+      check_attempts: number;
+      created_at: string | Date;
+      given_up_at: string | Date | null;
+    }>(
       await this.dataSource.query(
         `WITH due AS (
            SELECT pc.id FROM provider_call pc
@@ -41,7 +52,7 @@ export class RecoveryClaims {
             FOR UPDATE OF pc SKIP LOCKED)
          UPDATE provider_call p SET next_check_at = now() + make_interval(secs => $2)
            FROM due WHERE p.id = due.id
-         RETURNING p.id, p.authorization_id, p.refund_id, p.fulfillment_id, p.check_attempts,
+         RETURNING p.id, p.authorization_id, p.refund_id, p.fulfillment_id, p.check_attempts, p.created_at, p.given_up_at,
                    (SELECT a.root_id FROM authorization_hold a WHERE a.id = p.authorization_id) AS root_id`,
         [limit, CLAIM_SECONDS],
       ),
@@ -53,6 +64,8 @@ export class RecoveryClaims {
       fulfillmentId: r.fulfillment_id,
       rootAuthorizationId: r.root_id,
       checkAttempts: Number(r.check_attempts),
+      createdAt: new Date(r.created_at),
+      givenUp: r.given_up_at !== null,
     }));
   }
 
@@ -70,22 +83,26 @@ export class RecoveryClaims {
     );
   }
 
-  /** No more automatic checks: UNKNOWN with no next check, listed for an operator. */
-  async giveUp(id: string, attempts: number): Promise<void> {
+  /**
+   * Given up: UNKNOWN, listed for an operator, and still checked every `recheckMs` (a provider that answers
+   * again days later still gets its calls resolved without anyone asking).
+   */
+  async giveUp(id: string, attempts: number, recheckMs: number): Promise<void> {
     await this.dataSource.query(
-      `UPDATE provider_call SET outcome = 'UNKNOWN', check_attempts = $2::int, next_check_at = NULL,
+      `UPDATE provider_call SET outcome = 'UNKNOWN', check_attempts = $2::int, given_up_at = now(),
+              next_check_at = now() + make_interval(secs => $3::double precision / 1000),
               provider_message = coalesce(provider_message || '; ', '') || 'unresolved after ' || $2::int::text || ' checks'
         WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN')`,
-      [id, attempts],
+      [id, attempts, recheckMs],
     );
   }
 
-  /** An operator's request to check a given-up call again from scratch. False when it is not given up. */
+  /** An operator's request to check a given-up call again from scratch, now. False when it is not given up. */
   async rearm(id: string): Promise<boolean> {
     const rows = returnedRows(
       await this.dataSource.query(
-        `UPDATE provider_call SET check_attempts = 0, next_check_at = now()
-          WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND next_check_at IS NULL RETURNING id`,
+        `UPDATE provider_call SET check_attempts = 0, next_check_at = now(), given_up_at = NULL
+          WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND given_up_at IS NOT NULL RETURNING id`,
         [id],
       ),
     );
@@ -94,7 +111,7 @@ export class RecoveryClaims {
 
   async unresolvedCount(): Promise<number> {
     const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM provider_call WHERE outcome IN ('PENDING', 'UNKNOWN') AND next_check_at IS NULL`,
+      `SELECT count(*)::int AS n FROM provider_call WHERE outcome IN ('PENDING', 'UNKNOWN') AND given_up_at IS NOT NULL`,
     );
     return Number(row.n);
   }

@@ -5,7 +5,8 @@ import { ChainLock } from '../authorizations/chain-lock';
 import { FulfillmentsService } from '../fulfillments/fulfillments.service';
 import { RefundsService } from '../refunds/refunds.service';
 import { SettlementsService } from '../settlements/settlements.service';
-import { DueCall, RecoveryClaims } from './recovery-claims';
+import { backoffCeilingMs } from '../settlement-job/backoff';
+import { CHECK_BACKOFF, DueCall, RecoveryClaims } from './recovery-claims';
 import { RecoveryMetrics, RecoveryRunReport } from './recovery.metrics';
 import { RecoverySettings } from './recovery.settings';
 
@@ -24,7 +25,8 @@ const BUSY_DELAY_MS = 5000;
  * - refund calls: `RefundsService.resolvePending`;
  * - fulfillment calls: `FulfillmentsService.resume` (continues after the last step that succeeded, confirming
  *   a lost issue before issuing, repeating an allocate with the same reference so the same card comes back).
- * What stays unknown is checked again with backoff, and after RECOVERY_MAX_ATTEMPTS left UNKNOWN for an operator.
+ * What stays unknown is checked again with backoff; after RECOVERY_GIVE_UP_AFTER_SECONDS it is given up on (listed
+ * UNKNOWN for an operator) and still checked every RECOVERY_GIVEN_UP_CHECK_SECONDS.
  */
 @Injectable()
 export class RecoverySweep {
@@ -128,13 +130,19 @@ export class RecoverySweep {
         report.retried += 1;
         continue;
       }
-      // A failed look-up already counted itself (ProviderCallsService.resolve); anything else counts here.
+      // A failed look-up already counted itself (ProviderCallsService.resolve); anything else counts here. The
+      // count only paces the backoff: OMS retries spend it too, so giving up is measured in time.
       const attempts = state.checkAttempts > call.checkAttempts ? state.checkAttempts : state.checkAttempts + 1;
-      if (attempts >= this.settings.maxAttempts) {
-        await this.claims.giveUp(call.id, attempts);
+      if (call.givenUp) {
+        await this.claims.checkLater(call.id, attempts, this.settings.givenUpCheckMs);
+        report.retried += 1;
+      } else if (Date.now() - call.createdAt.getTime() >= this.settings.giveUpAfterMs) {
+        await this.claims.giveUp(call.id, attempts, this.settings.givenUpCheckMs);
         report.gaveUp += 1;
       } else {
-        await this.claims.checkLater(call.id, attempts);
+        // Backed off, but looked at again no later than the moment it would be given up.
+        const untilGiveUp = call.createdAt.getTime() + this.settings.giveUpAfterMs - Date.now();
+        await this.claims.checkLater(call.id, attempts, Math.max(1000, Math.min(backoffCeilingMs(attempts, CHECK_BACKOFF), untilGiveUp)));
         report.retried += 1;
       }
     }

@@ -8,7 +8,7 @@ export interface RecoveryRunReport {
   resolved: number;
   /** ... still unknown, to be checked again later (backed off). */
   retried: number;
-  /** ... still unknown after RECOVERY_MAX_ATTEMPTS: left UNKNOWN for an operator. */
+  /** ... still unknown after RECOVERY_GIVE_UP_AFTER_SECONDS: listed UNKNOWN for an operator (and still checked). */
   gaveUp: number;
   /** Calls left UNKNOWN for an operator in total (GET /v1/transactions?outcome=UNKNOWN). */
   unresolved: number;

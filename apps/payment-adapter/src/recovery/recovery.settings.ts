@@ -5,11 +5,13 @@ export class RecoverySettings {
   constructor(
     readonly enabled: boolean,
     readonly cron: string,
-    readonly maxAttempts: number,
     readonly batchSize: number,
+    /** A call older than this is given up on: listed for an operator, and checked every `givenUpCheckMs`. */
+    readonly giveUpAfterMs: number,
+    readonly givenUpCheckMs: number,
   ) {}
 
   static from(c: AdapterConfig): RecoverySettings {
-    return new RecoverySettings(c.RECOVERY_ENABLED, c.RECOVERY_CRON, c.RECOVERY_MAX_ATTEMPTS, c.RECOVERY_BATCH_SIZE);
+    return new RecoverySettings(c.RECOVERY_ENABLED, c.RECOVERY_CRON, c.RECOVERY_BATCH_SIZE, c.RECOVERY_GIVE_UP_AFTER_SECONDS * 1000, c.RECOVERY_GIVEN_UP_CHECK_SECONDS * 1000);
   }
 }

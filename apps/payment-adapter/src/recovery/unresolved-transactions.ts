@@ -19,7 +19,7 @@ export class UnresolvedTransactions {
       .getRepository(ProviderCall)
       .createQueryBuilder('c')
       .where("c.outcome IN ('PENDING', 'UNKNOWN')")
-      .andWhere(query.outcome === 'CHECKING' ? 'c.next_check_at IS NOT NULL' : 'c.next_check_at IS NULL')
+      .andWhere(query.outcome === 'CHECKING' ? 'c.given_up_at IS NULL' : 'c.given_up_at IS NOT NULL')
       .orderBy('c.created_at', 'ASC')
       .addOrderBy('c.id', 'ASC')
       .limit(limit + 1);
@@ -36,7 +36,7 @@ export class UnresolvedTransactions {
       /** Our reference, sent to the provider with the call (Clutch `customRequestId`). */
       transactionId: c.id,
       operation: c.operation,
-      outcome: c.nextCheckAt === null ? 'UNKNOWN' : 'CHECKING',
+      outcome: c.givenUpAt !== null ? 'UNKNOWN' : 'CHECKING',
       recordedOutcome: c.outcome,
       orderId: c.orderId,
       authorizationId: c.authorizationId,
