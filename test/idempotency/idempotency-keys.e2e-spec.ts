@@ -106,11 +106,15 @@ describe('idempotency keys', () => {
     const card = await stack.admin.createCard('100.00');
     const hold = await oms().post('/v1/authorizations', holdBody(`ORD-${randomUUID()}`, card, '50.00'), withKey());
     expect(hold.status).toBe(201);
+    // An order that settled 5.00 on the card, so that a refund to the card fits its ceiling.
+    const refundOrder = `ORD-R-${randomUUID()}`;
+    const paid = await oms().post('/v1/authorizations', holdBody(refundOrder, card, '5.00'), withKey());
+    expect((await oms().post('/v1/settlements', { authorizationId: paid.data.authorizationId, amount: '5.00', invoiceId: 'INV-R', final: true }, withKey())).status).toBe(201);
     const settleKey = `S-${randomUUID()}`;
     const refundKey = `R-${randomUUID()}`;
     await stack.admin.setFaults({ errorRate: 1 });
     const settle = await oms().post('/v1/settlements', { authorizationId: hold.data.authorizationId, amount: '10.00', invoiceId: 'INV-A' }, withKey(settleKey));
-    const refund = await oms().post('/v1/refunds', { orderId: 'ORD-R', cardNumber: card.cardNumber, amount: '1.00', currency: 'USD' }, withKey(refundKey));
+    const refund = await oms().post('/v1/refunds', { orderId: refundOrder, cardNumber: card.cardNumber, amount: '1.00', currency: 'USD' }, withKey(refundKey));
     await stack.admin.clearFaults();
     expect(settle.status).toBe(503);
     expect(refund.status).toBe(503);
@@ -118,7 +122,7 @@ describe('idempotency keys', () => {
     const otherSettle = await oms().post('/v1/settlements', { authorizationId: hold.data.authorizationId, amount: '20.00', invoiceId: 'INV-B' }, withKey(settleKey));
     expect(otherSettle.status).toBe(409);
     expect(otherSettle.data.error.code).toBe('IDEMPOTENCY_CONFLICT');
-    const otherRefund = await oms().post('/v1/refunds', { orderId: 'ORD-R2', cardNumber: card.cardNumber, amount: '2.00', currency: 'USD' }, withKey(refundKey));
+    const otherRefund = await oms().post('/v1/refunds', { orderId: refundOrder, cardNumber: card.cardNumber, amount: '2.00', currency: 'USD' }, withKey(refundKey));
     expect(otherRefund.status).toBe(409);
     expect(otherRefund.data.error.code).toBe('IDEMPOTENCY_CONFLICT');
     const redeems = (await stack.admin.card(card.cardNumber)).history.filter((h) => h.action === 'redeem' && !h.voided);
@@ -143,8 +147,11 @@ describe('an idempotency lease renewed while the request works', () => {
     await stack.admin.setFaults({ latencyMs: 5000 });
     try {
       const first = stack.oms.post('/v1/authorizations', body, withKey(key));
-      await new Promise((resolve) => setTimeout(resolve, 700));
-      const owner = (await leaseOf(key)).lease_owner;
+      let owner: string | null | undefined;
+      for (let i = 0; i < 60 && !owner; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        owner = (await leaseOf(key))?.lease_owner;
+      }
       expect(owner).toEqual(expect.any(String));
       await new Promise((resolve) => setTimeout(resolve, 2300)); // past the first lease
       const duplicate = stack.oms.post('/v1/authorizations', body, withKey(key));
