@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { RefundsService } from '../../apps/payment-adapter/src/refunds/refunds.service';
-import { SandboxCard, withKey } from '../harness/clients';
+import { omsClient, SandboxCard, withKey } from '../harness/clients';
 import { Stack, startStack } from '../harness/stack';
 
 /** Return-related issues at the provider (the starting balance is an issue too, but not return-related). */
@@ -9,7 +9,8 @@ const refundsAt = (card: SandboxCard) => card.history.filter((t) => t.action ===
 describe('refunds', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack('refunds');
+    // local-dev as before; credit-desk may issue value beyond what an order settled (kind CREDIT).
+    stack = await startStack('refunds', { API_KEYS: 'local-dev:local-dev-key,credit-desk:credit-desk-key:credits' });
   });
   afterAll(() => stack?.stop());
   afterEach(() => stack.admin.clearFaults());
@@ -29,6 +30,7 @@ describe('refunds', () => {
     return { card, orderId, authorizationId: hold.data.authorizationId as string, settlementId: settlement.data.settlementId as string };
   }
   const refund = (body: Record<string, unknown>, key = randomUUID()) => stack.oms.post('/v1/refunds', body, withKey(key));
+  const credit = (body: Record<string, unknown>, key = randomUUID()) => omsClient(stack.adapter.url, 'credit-desk-key').post('/v1/refunds', body, withKey(key));
   const refundRows = (orderId: string) => stack.db.query<{ status: string; amount_minor: string }>(`SELECT status, amount_minor FROM payment_adapter.refund WHERE order_id = $1`, [orderId]);
 
   it('issues value back to the card of a settlement, marked return-related', async () => {
@@ -63,12 +65,11 @@ describe('refunds', () => {
     expect(read.data).toMatchObject({ refundId: response.data.refundId, status: 'SUCCEEDED' });
   });
 
-  it('issues value to a card named by number', async () => {
-    const card = await stack.admin.createCard('5.00');
-    const orderId = `O-${randomUUID()}`;
+  it('issues value to a card of the order named by number', async () => {
+    const { card, orderId } = await settled('15.00', '10.00', '10.00');
     const response = await refund({ orderId, cardNumber: card.cardNumber, amount: '7.25', currency: 'USD' });
     expect(response.status).toBe(201);
-    expect(response.data).toMatchObject({ status: 'SUCCEEDED', refundedAmount: '7.25', settlementId: null, cardLast4: card.cardNumber.slice(-4) });
+    expect(response.data).toMatchObject({ status: 'SUCCEEDED', kind: 'REFUND', refundedAmount: '7.25', settlementId: null, cardLast4: card.cardNumber.slice(-4) });
     const ledger = await stack.admin.card(card.cardNumber);
     expect(ledger.balance).toBe('12.25');
     expect(refundsAt(ledger)).toHaveLength(1);
@@ -206,8 +207,7 @@ describe('refunds', () => {
   });
 
   it('keeps the refund PENDING when the provider refuses the call (429) and completes it on retry', async () => {
-    const card = await stack.admin.createCard('1.00');
-    const orderId = `O-${randomUUID()}`;
+    const { card, orderId } = await settled('11.00', '10.00', '10.00'); // 1.00 left on the card
     const key = randomUUID();
     const body = { orderId, cardNumber: card.cardNumber, amount: '3.00', currency: 'USD' };
     await stack.admin.setFaults({ rateLimitRate: 1, methods: ['updateBalance'] });
@@ -222,8 +222,7 @@ describe('refunds', () => {
   });
 
   it('answers UNKNOWN after a 503 (a 5xx on a money call may have applied), then issues once after the grace period', async () => {
-    const card = await stack.admin.createCard('1.00');
-    const orderId = `O-${randomUUID()}`;
+    const { card, orderId } = await settled('11.00', '10.00', '10.00'); // 1.00 left on the card
     const key = randomUUID();
     const body = { orderId, cardNumber: card.cardNumber, amount: '3.00', currency: 'USD' };
     await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
@@ -243,8 +242,7 @@ describe('refunds', () => {
   });
 
   it('finds an issue answered with a 500 after it applied in the card history at once, and never issues it again', async () => {
-    const card = await stack.admin.createCard('1.00');
-    const orderId = `O-${randomUUID()}`;
+    const { card, orderId } = await settled('11.00', '10.00', '10.00'); // 1.00 left on the card
     const key = randomUUID();
     const body = { orderId, cardNumber: card.cardNumber, amount: '3.00', currency: 'USD' };
     await stack.admin.setFaults({ applyThenErrorRate: 1, methods: ['updateBalance'] });
@@ -257,19 +255,20 @@ describe('refunds', () => {
     expect(first.data.providerReference ?? issues[0].transactionId).toBe(issues[0].transactionId);
     expect((await refund(body, key)).status).toBe(201);
     expect((await stack.admin.card(card.cardNumber)).balance).toBe('4.00');
-    const [call] = await stack.db.query<{ outcome: string }>(`SELECT outcome FROM payment_adapter.provider_call WHERE order_id = $1`, [orderId]);
+    const [call] = await stack.db.query<{ outcome: string }>(`SELECT outcome FROM payment_adapter.provider_call WHERE order_id = $1 AND operation = 'ISSUE'`, [orderId]);
     expect(call.outcome).toBe('APPLIED');
   });
 
   it('fails the refund with the decline reason (422) and replays that answer', async () => {
     const orderId = `O-${randomUUID()}`;
     const key = randomUUID();
+    // Only a credit may go to a card the order did not settle on; the provider knows no such card.
     const body = { orderId, cardNumber: '6999999999999982', amount: '3.00', currency: 'USD' };
-    const first = await refund(body, key);
+    const first = await credit(body, key);
     expect(first.status).toBe(422);
     expect(first.data.error.code).toBe('CARD_NOT_FOUND');
     expect(await refundRows(orderId)).toEqual([{ status: 'FAILED', amount_minor: '300' }]);
-    const again = await refund(body, key);
+    const again = await credit(body, key);
     expect(again.status).toBe(422);
     expect(again.data).toEqual(first.data);
   });

@@ -14,6 +14,15 @@ describe('parseApiKeys', () => {
     expect(matchApiKey(keys, 'csr-key')?.name).toBe('csr');
   });
 
+  it('reads the credits scope (refunds beyond what an order settled on gift cards)', () => {
+    const keys = parseApiKeys('oms:oms-key,desk:desk-key:credits', true);
+    expect(keys.map(({ name, scope }) => ({ name, scope }))).toEqual([
+      { name: 'oms', scope: 'payments' },
+      { name: 'desk', scope: 'credits' },
+    ]);
+    expect(matchApiKey(keys, 'desk-key')?.scope).toBe('credits');
+  });
+
   it('keeps a key that contains ":" whole', () => {
     const keys = parseApiKeys('oms:abc:def:ghi,csr:x:y:read,ops:p:q:payments', true);
     expect(keys.map(({ name, scope }) => ({ name, scope }))).toEqual([

@@ -1,8 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { DEV_API_KEY } from '../config/adapter.config';
 
-/** payments: everything an OMS does; read: GET only; operator: GET and the operator actions (the console). */
-export type ApiKeyScope = 'payments' | 'read' | 'operator';
+/**
+ * payments: everything an OMS does; read: GET only; operator: GET and the operator actions (the console);
+ * credits: what payments does, and refunds beyond what the order settled on gift cards (store credit).
+ */
+export type ApiKeyScope = 'payments' | 'read' | 'operator' | 'credits';
 
 export interface ApiKey {
   name: string;
@@ -11,7 +14,7 @@ export interface ApiKey {
   digest: Buffer;
 }
 
-const SCOPES = new Set<string>(['payments', 'read', 'operator']);
+const SCOPES = new Set<string>(['payments', 'read', 'operator', 'credits']);
 
 /** The operator console's key outside production when API_KEYS is unset (beside `local-dev-key`). */
 export const DEV_OPERATOR_KEY = 'local-operator-key';

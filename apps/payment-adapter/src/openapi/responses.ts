@@ -165,6 +165,12 @@ export class RefundResponse {
   @ApiProperty({ example: '3b0c6a9e-1f2d-4e5a-8b7c-9d0e1f2a3b4c', format: 'uuid' }) refundId: string;
   @ApiProperty({ example: 'ORD-10042' }) orderId: string;
   @ApiProperty({ example: '7d1e2f34-5a6b-4c7d-8e9f-0a1b2c3d4e5f', format: 'uuid', nullable: true, type: String }) settlementId: string | null;
+  @ApiProperty({
+    enum: ['REFUND', 'CREDIT'],
+    example: 'REFUND',
+    description: 'REFUND: within what the order settled on gift cards; CREDIT: value beyond it or to another card (a key with the credits scope)',
+  })
+  kind: string;
   @ApiProperty({ enum: ['PENDING', 'SUCCEEDED', 'FAILED'], example: 'SUCCEEDED' }) status: string;
   @ApiProperty({ example: 'USD' }) currency: string;
   @ApiProperty({ example: '10.00' }) amount: string;

@@ -30,3 +30,44 @@ export function nextRefundStatus(status: RefundStatus, event: RefundEvent): Refu
 export function refundFits(settledMinor: bigint, alreadyRefundedOrPendingMinor: bigint, amountMinor: bigint): boolean {
   return alreadyRefundedOrPendingMinor + amountMinor <= settledMinor;
 }
+
+/** REFUND: value the order paid with gift cards going back; CREDIT: value beyond that (store credit). */
+export type RefundKind = 'REFUND' | 'CREDIT';
+
+/** What a refund is checked against when it is accepted, all counted under the order's lock. */
+export interface RefundCeiling {
+  /** What the order settled on gift cards (SETTLED settlements, in the refund's currency). */
+  orderSettledMinor: bigint;
+  /** The order's refunds and credits that are PENDING or SUCCEEDED. */
+  orderRefundedMinor: bigint;
+  /** For a refund against a settlement: what it settled and what is already refunded of it. */
+  settlement?: { settledMinor: bigint; refundedMinor: bigint };
+  /** The refund goes to a card the order settled on (always so for a refund against a settlement). */
+  toSettledCard: boolean;
+  /** The API key has the `credits` scope. */
+  mayCredit: boolean;
+}
+
+export type RefundDecision =
+  | { accepted: true; kind: RefundKind; refundableMinor: bigint; limitedBy: 'ORDER' | 'SETTLEMENT' }
+  | { accepted: false; code: 'REFUND_EXCEEDS_SETTLED' | 'REFUND_CARD_NOT_IN_ORDER'; refundableMinor: bigint; limitedBy: 'ORDER' | 'SETTLEMENT' };
+
+const atLeastZero = (minor: bigint) => (minor > 0n ? minor : 0n);
+
+/**
+ * Refund ceilings: a refund fits when it goes to a card the order settled on and is at most what is left to
+ * refund, of the order and (against a settlement) of that settlement. Anything else is value beyond what
+ * was paid with gift cards: a CREDIT for a key that may issue credits, refused otherwise.
+ */
+export function decideRefund(amountMinor: bigint, ceiling: RefundCeiling): RefundDecision {
+  let refundableMinor = atLeastZero(ceiling.orderSettledMinor - ceiling.orderRefundedMinor);
+  let limitedBy: 'ORDER' | 'SETTLEMENT' = 'ORDER';
+  if (ceiling.settlement) {
+    const ofSettlement = atLeastZero(ceiling.settlement.settledMinor - ceiling.settlement.refundedMinor);
+    if (ofSettlement <= refundableMinor) [refundableMinor, limitedBy] = [ofSettlement, 'SETTLEMENT'];
+  }
+  const fits = amountMinor <= refundableMinor;
+  if (fits && ceiling.toSettledCard) return { accepted: true, kind: 'REFUND', refundableMinor, limitedBy };
+  if (ceiling.mayCredit) return { accepted: true, kind: 'CREDIT', refundableMinor, limitedBy };
+  return { accepted: false, code: fits ? 'REFUND_CARD_NOT_IN_ORDER' : 'REFUND_EXCEEDS_SETTLED', refundableMinor, limitedBy };
+}

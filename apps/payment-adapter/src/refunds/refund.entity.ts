@@ -1,6 +1,6 @@
 import { bigintColumn } from '@gcpa/database';
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import { RefundStatus } from './refund-state';
+import { RefundKind, RefundStatus } from './refund-state';
 
 /** Value issued back to a gift card for an order: against a settlement, or to a card named directly. */
 @Entity('refund')
@@ -15,6 +15,8 @@ export class Refund {
   @Column({ type: 'char', length: 3 }) currency: string;
   @Column({ name: 'amount_minor', type: 'bigint', transformer: bigintColumn }) amountMinor: bigint;
   @Column('text') status: RefundStatus;
+  /** REFUND: within what the order settled on gift cards; CREDIT: value beyond it (a `credits` key only). */
+  @Column({ type: 'text', default: 'REFUND' }) kind: RefundKind;
   @Column({ name: 'failure_reason', type: 'text', nullable: true }) failureReason: string | null;
   @Column({ name: 'provider_transaction_id', type: 'text', nullable: true }) providerTransactionId: string | null;
   /** RefundLock's lease: one worker (a request or the recovery sweep) advances a refund at a time. */

@@ -8,6 +8,7 @@ export function refundView(r: Refund) {
     refundId: r.id,
     orderId: r.orderId,
     settlementId: r.settlementId,
+    kind: r.kind,
     status: r.status,
     currency: r.currency,
     amount: formatAmount({ minor: r.amountMinor, currency: r.currency }),

@@ -13,6 +13,7 @@ const example = {
   refundId: '3b0c6a9e-1f2d-4e5a-8b7c-9d0e1f2a3b4c',
   orderId: 'ORD-10042',
   settlementId: '7d1e2f34-5a6b-4c7d-8e9f-0a1b2c3d4e5f',
+  kind: 'REFUND',
   status: 'SUCCEEDED',
   currency: 'USD',
   amount: '10.00',
@@ -36,14 +37,17 @@ export class RefundsController {
     summary: 'Issue value back to a gift card (a return), against a settlement or to a card number',
     description:
       'Give exactly one of settlementId (the card that settlement redeemed from; the sum of its refunds may not exceed its settledAmount) ' +
-      'or cardNumber. The value is issued at the provider as return-related. A 503 means not processed: retry with the same ' +
-      'Idempotency-Key; the adapter confirms an earlier attempt whose answer was lost before it issues anything again.',
+      'or cardNumber (a card the order settled on). Every refund of an order is capped by what the order settled on gift cards minus ' +
+      'what is already refunded (pending and succeeded), counted under a lock on the order. Value beyond that, or to another card, ' +
+      'is issued only to a key with the credits scope, as kind CREDIT. The value is issued at the provider as return-related. ' +
+      'A 503 means not processed: retry with the same Idempotency-Key; the adapter confirms an earlier attempt whose answer was lost ' +
+      'before it issues anything again.',
   })
   @ApiBody({
     type: CreateRefundDto,
     examples: {
       bySettlement: { summary: 'Return of shipped goods', value: { orderId: 'ORD-10042', settlementId: '7d1e2f34-5a6b-4c7d-8e9f-0a1b2c3d4e5f', amount: '10.00', currency: 'USD' } },
-      byCard: { summary: 'Refund to a card named directly', value: { orderId: 'ORD-10042', cardNumber: '6000000000000002', amount: '5.00', currency: 'USD' } },
+      byCard: { summary: 'Refund to a card the order settled on, named by number', value: { orderId: 'ORD-10042', cardNumber: '6000000000000002', amount: '5.00', currency: 'USD' } },
     },
   })
   @ApiResponse({ status: 201, type: RefundResponse, description: 'status SUCCEEDED with refundedAmount; Location names it', example })
@@ -52,12 +56,14 @@ export class RefundsController {
   @ApiResponse({
     status: 422,
     description:
-      'REFUND_EXCEEDS_SETTLED (details.refundableAmount), SETTLEMENT_NOT_SETTLED, SETTLEMENT_NOT_IN_ORDER, CURRENCY_MISMATCH, ' +
+      'REFUND_EXCEEDS_SETTLED (details.refundableAmount: what is left of the order or the settlement), REFUND_CARD_NOT_IN_ORDER ' +
+      '(the card settled nothing in the order), SETTLEMENT_NOT_SETTLED, SETTLEMENT_NOT_IN_ORDER, CURRENCY_MISMATCH, ' +
       'or a provider decline (CARD_NOT_FOUND, CARD_INACTIVE, CURRENCY_MISMATCH): the refund is FAILED, nothing issued',
   })
   @ApiResponse({ status: 503, description: 'Not processed (details.outcome NOT_APPLIED or UNKNOWN): retry with the same Idempotency-Key' })
   async create(@Body() body: CreateRefundDto, @IdempotencyKey() key: string, @Req() request: AuthenticatedRequest) {
-    return refundView(await this.refunds.refund(body, actorOf(request), resourceIdempotencyKey(request.apiKey, key)));
+    const grants = { mayCredit: request.apiKey?.scope === 'credits' };
+    return refundView(await this.refunds.refund(body, actorOf(request), resourceIdempotencyKey(request.apiKey, key), grants));
   }
 
   @Get(':id')

@@ -11,7 +11,7 @@ import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { Settlement } from '../settlements/settlement.entity';
 import { RefundLock } from './refund-lock';
-import { nextRefundStatus, RefundEvent, refundFits } from './refund-state';
+import { decideRefund, nextRefundStatus, RefundDecision, RefundEvent } from './refund-state';
 import { Refund } from './refund.entity';
 
 export interface RefundRequest {
@@ -20,6 +20,49 @@ export interface RefundRequest {
   cardNumber?: string;
   amount: string;
   currency: string;
+}
+
+/** What the API key may do beyond a refund: `credits` scope keys may issue value beyond the order's ceiling. */
+export interface RefundGrants {
+  mayCredit: boolean;
+}
+
+/** Where a refund goes: the card, and the settlement it is against (null for a card named by number). */
+interface RefundTarget {
+  card: ProtectedCard;
+  settlement: Settlement | null;
+  settlementRefundedMinor: bigint;
+  toSettledCard: boolean;
+}
+
+interface OrderRefundable {
+  settledMinor: bigint;
+  refundedMinor: bigint;
+}
+
+/** The 422 of a refund over the ceiling, naming what is left to refund (of the order, or of the settlement). */
+function refundRefused(decision: RefundDecision & { accepted: false }, amount: Money, orderId: string, order: OrderRefundable, target: RefundTarget) {
+  const money = (minor: bigint) => formatAmount({ minor, currency: amount.currency });
+  if (decision.code === 'REFUND_CARD_NOT_IN_ORDER') {
+    return businessRule(
+      decision.code,
+      `The card ****${target.card.last4} paid for nothing in order ${orderId}: a refund goes back to a card the order settled on (value to another card is a credit)`,
+      { orderId, cardLast4: target.card.last4 },
+    );
+  }
+  const bySettlement = decision.limitedBy === 'SETTLEMENT' && target.settlement;
+  const [settledMinor, refundedMinor] = bySettlement ? [target.settlement!.settledMinor, target.settlementRefundedMinor] : [order.settledMinor, order.refundedMinor];
+  return businessRule(
+    decision.code,
+    `Refund of ${formatAmount(amount)} exceeds what is left to refund of ${bySettlement ? `settlement ${target.settlement!.id}` : `order ${orderId}`}: ${money(decision.refundableMinor)}`,
+    {
+      orderId,
+      ...(target.settlement ? { settlementId: target.settlement.id } : {}),
+      settledAmount: money(settledMinor),
+      refundedAmount: money(refundedMinor),
+      refundableAmount: money(decision.refundableMinor),
+    },
+  );
 }
 
 /** What a recovery pass came to: the refund, and whether its outcome is settled now. */
@@ -47,7 +90,7 @@ export class RefundsService {
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
   ) {}
 
-  async refund(request: RefundRequest, actor: string, idempotencyKey: string): Promise<Refund> {
+  async refund(request: RefundRequest, actor: string, idempotencyKey: string, grants: RefundGrants = { mayCredit: false }): Promise<Refund> {
     const hasSettlement = request.settlementId !== undefined;
     const hasCard = request.cardNumber !== undefined;
     if (hasSettlement === hasCard) {
@@ -59,7 +102,7 @@ export class RefundsService {
     }
     const amount = parseAmount(request.amount, request.currency);
 
-    const refund = (await this.byKey(idempotencyKey)) ?? (await this.accept(request, amount, actor, idempotencyKey));
+    const refund = (await this.byKey(idempotencyKey)) ?? (await this.accept(request, amount, actor, idempotencyKey, grants));
     const attempt = await this.lock.run(refund.id, () => this.advance(refund, actor));
     switch (attempt.kind) {
       case 'SUCCEEDED':
@@ -107,23 +150,37 @@ export class RefundsService {
     return this.dataSource.getRepository(Refund).findOneBy({ idempotencyKey });
   }
 
-  /** Checks the request and stores the refund PENDING (with its history), before any provider call. */
-  private async accept(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string): Promise<Refund> {
+  /**
+   * Checks the request against the order's refund ceiling and stores the refund PENDING (with its history),
+   * before any provider call. The order's lock (a transaction-scoped advisory lock: it works alike on
+   * PostgreSQL and on the embedded database, and needs no row of the order to exist) makes concurrent refunds
+   * of one order count and store one after another, so together they never pass the ceiling.
+   */
+  private async accept(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string, grants: RefundGrants): Promise<Refund> {
     try {
       return await this.dataSource.transaction(async (m) => {
-        const { card, settlement } = request.settlementId
-          ? await this.settledCard(m, request, amount)
-          : { card: this.vault.protect(request.cardNumber!), settlement: null };
+        await m.query(`SELECT pg_advisory_xact_lock(hashtext('refund-order:' || $1::text))`, [request.orderId]);
+        const target = request.settlementId ? await this.settledCard(m, request, amount) : await this.namedCard(m, request);
+        const order = await this.orderRefundable(m, request.orderId, amount.currency);
+        const decision = decideRefund(amount.minor, {
+          orderSettledMinor: order.settledMinor,
+          orderRefundedMinor: order.refundedMinor,
+          settlement: target.settlement ? { settledMinor: target.settlement.settledMinor, refundedMinor: target.settlementRefundedMinor } : undefined,
+          toSettledCard: target.toSettledCard,
+          mayCredit: grants.mayCredit,
+        });
+        if (!decision.accepted) throw refundRefused(decision, amount, request.orderId, order, target);
         const refund = m.getRepository(Refund).create({
           id: randomUUID(),
           orderId: request.orderId,
-          settlementId: settlement?.id ?? null,
+          settlementId: target.settlement?.id ?? null,
           idempotencyKey,
-          cardHash: card.hash,
-          cardEncrypted: card.encrypted,
-          cardLast4: card.last4,
+          cardHash: target.card.hash,
+          cardEncrypted: target.card.encrypted,
+          cardLast4: target.card.last4,
           currency: amount.currency,
           amountMinor: amount.minor,
+          kind: decision.kind,
           status: 'PENDING',
           failureReason: null,
           providerTransactionId: null,
@@ -135,7 +192,7 @@ export class RefundsService {
         await m.getRepository(Refund).insert(refund);
         await this.history.append(m, {
           orderId: refund.orderId,
-          authorizationId: settlement?.servedAuthorizationId ?? null,
+          authorizationId: target.settlement?.servedAuthorizationId ?? null,
           settlementId: refund.settlementId,
           refundId: refund.id,
           type: 'REFUND_REQUESTED',
@@ -143,6 +200,7 @@ export class RefundsService {
           amountMinor: refund.amountMinor,
           currency: refund.currency,
           actor,
+          detail: { kind: decision.kind, refundableAmount: formatAmount({ minor: decision.refundableMinor, currency: amount.currency }) },
         });
         return refund;
       });
@@ -157,11 +215,10 @@ export class RefundsService {
   }
 
   /**
-   * A refund against a settlement goes back to the card the settlement redeemed from. The settlement row is
-   * locked for the rest of this short transaction, so concurrent refunds of it are counted one after another
-   * and together never exceed what was settled.
+   * A refund against a settlement goes back to the card the settlement redeemed from. The settlement must be
+   * of this order, SETTLED and in the refund's currency; what is already refunded of it is counted too.
    */
-  private async settledCard(m: EntityManager, request: RefundRequest, amount: Money): Promise<{ card: ProtectedCard; settlement: Settlement }> {
+  private async settledCard(m: EntityManager, request: RefundRequest, amount: Money): Promise<RefundTarget> {
     const settlement = await m.getRepository(Settlement).findOne({ where: { id: request.settlementId! }, lock: { mode: 'pessimistic_write' } });
     if (!settlement) throw notFound('settlement', request.settlementId!);
     if (settlement.orderId !== request.orderId) {
@@ -179,19 +236,35 @@ export class RefundsService {
       `SELECT COALESCE(SUM(amount_minor), 0)::text AS total FROM refund WHERE settlement_id = $1 AND status IN ('PENDING', 'SUCCEEDED')`,
       [settlement.id],
     );
-    const already = BigInt(total);
-    if (!refundFits(settlement.settledMinor, already, amount.minor)) {
-      const refundable = settlement.settledMinor - already;
-      throw businessRule('REFUND_EXCEEDS_SETTLED', `Refund of ${formatAmount(amount)} exceeds what is left to refund of settlement ${settlement.id}`, {
-        settledAmount: formatAmount({ minor: settlement.settledMinor, currency: settlement.currency }),
-        refundableAmount: formatAmount({ minor: refundable > 0n ? refundable : 0n, currency: settlement.currency }),
-      });
-    }
     const authorization = await m.getRepository(Authorization).findOneByOrFail({ id: settlement.servedAuthorizationId ?? settlement.authorizationId });
     return {
       settlement,
+      settlementRefundedMinor: BigInt(total),
+      toSettledCard: true,
       card: { hash: authorization.cardHash, encrypted: authorization.cardEncrypted, last4: authorization.cardLast4 },
     };
+  }
+
+  /** A refund to a card named by number: it fits only a card a SETTLED settlement of this order redeemed from. */
+  private async namedCard(m: EntityManager, request: RefundRequest): Promise<RefundTarget> {
+    const card = this.vault.protect(request.cardNumber!);
+    const [{ settled }] = await m.query(
+      `SELECT EXISTS (
+         SELECT 1 FROM settlement s JOIN authorization_hold a ON a.id = COALESCE(s.served_authorization_id, s.authorization_id)
+          WHERE s.order_id = $1 AND s.status = 'SETTLED' AND a.card_hash = $2) AS settled`,
+      [request.orderId, card.hash],
+    );
+    return { card, settlement: null, settlementRefundedMinor: 0n, toSettledCard: settled === true };
+  }
+
+  /** What the order settled on gift cards in `currency`, and what of it is refunded or being refunded. */
+  private async orderRefundable(m: EntityManager, orderId: string, currency: string): Promise<OrderRefundable> {
+    const [row] = await m.query(
+      `SELECT (SELECT COALESCE(SUM(settled_minor), 0) FROM settlement WHERE order_id = $1 AND currency = $2 AND status = 'SETTLED')::text AS settled,
+              (SELECT COALESCE(SUM(amount_minor), 0) FROM refund WHERE order_id = $1 AND currency = $2 AND status IN ('PENDING', 'SUCCEEDED'))::text AS refunded`,
+      [orderId, currency],
+    );
+    return { settledMinor: BigInt(row.settled), refundedMinor: BigInt(row.refunded) };
   }
 
   /**
