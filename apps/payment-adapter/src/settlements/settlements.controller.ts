@@ -36,6 +36,12 @@ export class SettlementsController {
   })
   @ApiResponse({ status: 201, type: SettlementCreatedResponse, description: 'sync: settled now; authorization (closed), advancedAuthorization (the hold for the rest) or null' })
   @ApiResponse({ status: 202, type: SettlementAcceptedResponse, description: 'batch: stored OPEN for the job; poll the Location (GET /v1/settlements/{id})' })
+  @ApiResponse({
+    status: 409,
+    description:
+      'INVOICE_ALREADY_SETTLED: the invoiceId was settled on this authorization chain under another key for another amount ' +
+      '(the same invoice and amount answers the first settlement again)',
+  })
   @ApiResponse({ status: 422, description: 'AMOUNT_EXCEEDS_HELD, AUTHORIZATION_CLOSED, or a provider decline' })
   async create(@Body() body: CreateSettlementDto, @IdempotencyKey() key: string, @Req() request: AuthenticatedRequest) {
     const actor = actorOf(request);

@@ -14,6 +14,7 @@ import { nextSettlementStatus, SettlementEvent } from '../authorizations/authori
 import { ChainLock } from '../authorizations/chain-lock';
 import { HoldsService } from '../authorizations/holds.service';
 import { newAuthorization } from '../authorizations/new-authorization';
+import { invoiceAlreadySettled, isUniqueViolation, sameInvoice } from './invoice-once';
 import { Settlement } from './settlement.entity';
 
 export interface SettleRequest {
@@ -61,6 +62,14 @@ export class SettlementsService {
       const existing = await this.dataSource.getRepository(Settlement).findOneBy({ idempotencyKey });
       if (existing) return existing;
     }
+    // An invoice settles once per chain, whatever key the OMS sends it under (checked again by a unique index).
+    const byInvoice = () => this.dataSource.getRepository(Settlement).findOneBy({ rootAuthorizationId: named.rootId, invoiceId: request.invoiceId });
+    const answerFor = (earlier: Settlement) => {
+      if (sameInvoice(earlier, amount.minor) === 'CONFLICT') throw invoiceAlreadySettled(earlier);
+      return earlier;
+    };
+    const earlier = await byInvoice();
+    if (earlier) return answerFor(earlier);
     const open = await this.openLink(named.rootId);
     if (!open) throw businessRule('AUTHORIZATION_CLOSED', `Authorization ${named.id} has no open hold left to settle from`);
     if (amount.minor > open.heldMinor) {
@@ -89,20 +98,30 @@ export class SettlementsService {
       createdAt: new Date(),
       updatedAt: new Date(),
     });
-    await this.dataSource.transaction(async (m) => {
-      await m.getRepository(Settlement).insert(settlement);
-      await this.history.append(m, {
-        orderId: settlement.orderId,
-        authorizationId: named.id,
-        settlementId: settlement.id,
-        type: 'SETTLEMENT_REQUESTED',
-        toState: 'OPEN',
-        amountMinor: amount.minor,
-        currency: settlement.currency,
-        actor,
-        detail: { invoiceId: request.invoiceId, final: request.final, mode: request.mode },
+    try {
+      await this.dataSource.transaction(async (m) => {
+        await m.getRepository(Settlement).insert(settlement);
+        await this.history.append(m, {
+          orderId: settlement.orderId,
+          authorizationId: named.id,
+          settlementId: settlement.id,
+          type: 'SETTLEMENT_REQUESTED',
+          toState: 'OPEN',
+          amountMinor: amount.minor,
+          currency: settlement.currency,
+          actor,
+          detail: { invoiceId: request.invoiceId, final: request.final, mode: request.mode },
+        });
       });
-    });
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      // A request racing this one stored the invoice (or this key) first: answer with its settlement.
+      const winner = await byInvoice();
+      if (winner) return answerFor(winner);
+      const sameKey = idempotencyKey ? await this.dataSource.getRepository(Settlement).findOneBy({ idempotencyKey }) : null;
+      if (sameKey) return sameKey;
+      throw error;
+    }
     return settlement;
   }
 
