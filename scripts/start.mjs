@@ -153,6 +153,7 @@ if (!healthy) {
     `    API          ${adapterUrl}/v1`,
     `    Docs         ${adapterUrl}/docs   (OpenAPI JSON: ${adapterUrl}/docs-json)`,
     `    Health       ${adapterUrl}/health`,
+    `    Console      ${adapterUrl}/console   (operator key${env.API_KEYS ? ' from API_KEYS' : ': local-operator-key'})`,
     `    API key      ${keys}`,
     `    Provider     ${withSandbox ? `Clutch sandbox at ${sandboxUrl} (admin API: ${sandboxUrl}/_sandbox)` : env.CLUTCH_BASE_URL}`,
     `    Database     ${env.DATABASE_URL ? 'PostgreSQL from DATABASE_URL' : `embedded PostgreSQL in ${env.DATA_DIR || './.data'}`}`,

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { freePort, repoRoot, spawnProcess, waitForStatus } from '../harness/processes';
 
 /** A second `npm start` says why it cannot run and leaves the first one (and its data directory) alone. */
+jest.setTimeout(300_000); // two cold starts of two processes on embedded PostgreSQL, on a busy machine
+
 describe('a second npm start', () => {
   const workDir = mkdtempSync(join(tmpdir(), 'gcpa-second-'));
   const cleanEnv = { ...process.env };
@@ -22,7 +24,7 @@ describe('a second npm start', () => {
     const [port, sandboxPort] = [await freePort(), await freePort()];
     const first = launch(port, sandboxPort);
     try {
-      expect(await waitForStatus(`http://127.0.0.1:${port}/health`, 40000)).toBe(200);
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health`, 120000)).toBe(200);
       const lock = join(workDir, '.data', '.lock');
       expect(readFileSync(lock, 'utf8').trim()).toBe(String(first.child.pid));
       // The banner comes last, after the start-up logs.
@@ -31,13 +33,13 @@ describe('a second npm start', () => {
       expect(first.output()).not.toContain('RouterExplorer'); // Nest's route-by-route start-up lines are debug
 
       const samePorts = launch(port, sandboxPort);
-      expect(await exitWithin(samePorts, 15000)).toBe(1);
+      expect(await exitWithin(samePorts, 30000)).toBe(1);
       expect(samePorts.output()).toContain(`port ${port} (the adapter) is already in use`);
       expect(samePorts.output()).not.toContain('is ready');
       expect(samePorts.output()).not.toContain('listening');
 
       const sameData = launch(await freePort(), await freePort());
-      expect(await exitWithin(sameData, 15000)).toBe(1);
+      expect(await exitWithin(sameData, 30000)).toBe(1);
       expect(sameData.output()).toContain(`is in use by another \`npm start\` (pid ${first.child.pid})`);
       expect(sameData.output()).not.toContain('listening');
 
@@ -56,7 +58,7 @@ describe('a second npm start', () => {
     const port = await freePort();
     const again = launch(port, await freePort());
     try {
-      expect(await waitForStatus(`http://127.0.0.1:${port}/health`, 40000)).toBe(200);
+      expect(await waitForStatus(`http://127.0.0.1:${port}/health`, 120000)).toBe(200);
     } finally {
       await again.kill();
     }
