@@ -74,7 +74,7 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     ]);
   });
 
-  it('activate unavailable after the allocation: the retry activates the same card (PIN lost with the failed answer)', async () => {
+  it('activate refused after the allocation: the retry activates the same card and shows its PIN, kept encrypted meanwhile', async () => {
     const body = electronicLine();
     const key = randomUUID();
     // Faults on the `allocate` method: its first call (the allocation) passes, the second (activation) is refused.
@@ -88,7 +88,16 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     await stack.admin.clearFaults();
     const retry = await fulfill(stack, body, key);
     expect(retry.status).toBe(201);
-    expect(retry.data).toMatchObject({ cardNumber: allocated.card_number, pin: null, pinNote: expect.any(String) });
+    expect(retry.data).toMatchObject({ cardNumber: allocated.card_number, pin: (await stack.admin.card(allocated.card_number)).pin });
+    expect(retry.data.pinNote).toBeUndefined();
+    // Shown once: erased at rest, and the next answer for the line is masked.
+    const [atRest] = await stack.db.query<{ pin_encrypted: string | null; revealed_at: Date | null }>(
+      `SELECT pin_encrypted, revealed_at FROM payment_adapter.gift_card_fulfillment WHERE id = $1`,
+      [row.id],
+    );
+    expect(atRest).toMatchObject({ pin_encrypted: null, revealed_at: expect.any(Date) });
+    const again = await fulfill(stack, body);
+    expect(again.data).toMatchObject({ cardNumber: `****${allocated.card_number.slice(-4)}`, pin: null, cardNumberMasked: true });
     expect(retry.data.steps.map((s: { step: string }) => s.step)).toEqual(['ALLOCATED', 'ACTIVATED', 'ISSUED']);
     await expectOneCardWithValue(row.id, allocated.card_number, '25.00');
   });

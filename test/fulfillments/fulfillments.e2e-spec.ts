@@ -50,7 +50,7 @@ describe('gift card fulfillment: electronic and physical paths, replays, decline
       cardNumber: `****${first.cardNumber.slice(-4)}`,
       cardNumberMasked: true,
       pin: null,
-      pinNote: expect.stringContaining('never stored'),
+      pinNote: expect.stringContaining('erased after'),
     });
     expect(replay.data.steps).toEqual(first.steps);
 

@@ -5,7 +5,7 @@ import { GiftCardFulfillment } from './gift-card-fulfillment.entity';
 import { Revealed } from './fulfillments.service';
 
 export const PIN_NOT_SHOWN =
-  'The PIN is shown once, in the response that completed the fulfillment, and is never stored; if that response was lost, the PIN must be obtained from the provider.';
+  'The PIN is shown once, in the first response that shows the completed card; it is kept encrypted until then and erased after. If that response was lost, the PIN must be obtained from the provider.';
 
 /**
  * The fulfillment as the OMS sees it. The card number is masked unless `revealed` carries it (the first

@@ -1,3 +1,4 @@
+import { returnedRows } from '@gcpa/database';
 import { GIFT_CARD_PROVIDER, GiftCardProvider, maskSensitiveText, ProviderDeclinedError, ProviderError } from '@gcpa/gift-card-provider';
 import { parseAmount } from '@gcpa/money';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
@@ -25,7 +26,7 @@ export interface FulfillmentRequest {
   currency: string;
 }
 
-/** Secrets shown once: set only for the request that completed the fulfillment (never stored, never replayed). */
+/** Secrets shown once: in the first answer that shows the completed card (never replayed, the PIN then erased). */
 export interface Revealed {
   cardNumber?: string;
   pin?: string;
@@ -89,7 +90,7 @@ export class FulfillmentsService {
           { fulfillmentId: fulfillment.id, differingFields: differing },
         );
       }
-      if (fulfillment.status === 'COMPLETED') return { fulfillment, revealed: {} };
+      if (fulfillment.status === 'COMPLETED') return { fulfillment, revealed: await this.revealOnce(fulfillment) };
       if (fulfillment.status === 'FAILED') await this.restart(fulfillment, line, card, actor);
       return this.advance(fulfillment, request.pin, actor);
     });
@@ -180,21 +181,34 @@ export class FulfillmentsService {
   }
 
   private async advance(fulfillment: GiftCardFulfillment, pin: string | undefined, actor: string): Promise<FulfillmentResult> {
-    const revealed: Revealed = {};
     for (let step = nextStep(fulfillment); step; step = nextStep(fulfillment)) {
-      if (step === 'ALLOCATE') {
-        const allocatedPin = await this.allocate(fulfillment, actor);
-        if (allocatedPin) revealed.pin = allocatedPin;
-      } else if (step === 'ACTIVATE') {
-        await this.activate(fulfillment, pin, actor);
-      } else {
-        await this.issue(fulfillment, actor);
-      }
+      if (step === 'ALLOCATE') await this.allocate(fulfillment, actor);
+      else if (step === 'ACTIVATE') await this.activate(fulfillment, pin, actor);
+      else await this.issue(fulfillment, actor);
     }
-    if (fulfillment.kind === 'ELECTRONIC' && fulfillment.status === 'COMPLETED') {
-      revealed.cardNumber = this.vault.decrypt(fulfillment.cardEncrypted!);
-    }
-    return { fulfillment, revealed };
+    return { fulfillment, revealed: await this.revealOnce(fulfillment) };
+  }
+
+  /**
+   * The full number and PIN of a completed electronic card, for the one answer that shows them: marked
+   * shown and the PIN erased in one statement, so concurrent requests never both get them. Empty after.
+   */
+  private async revealOnce(fulfillment: GiftCardFulfillment): Promise<Revealed> {
+    if (fulfillment.kind !== 'ELECTRONIC' || fulfillment.status !== 'COMPLETED' || fulfillment.revealedAt !== null) return {};
+    const rows = returnedRows<{ pin_encrypted: string | null }>(
+      await this.dataSource.query(
+        `WITH shown AS (SELECT id, pin_encrypted FROM gift_card_fulfillment WHERE id = $1 AND revealed_at IS NULL FOR UPDATE)
+         UPDATE gift_card_fulfillment f SET revealed_at = now(), pin_encrypted = NULL FROM shown WHERE f.id = shown.id
+         RETURNING shown.pin_encrypted`,
+        [fulfillment.id],
+      ),
+    );
+    fulfillment.revealedAt = new Date();
+    fulfillment.pinEncrypted = null;
+    if (rows.length === 0) return {};
+    const revealed: Revealed = { cardNumber: this.vault.decrypt(fulfillment.cardEncrypted!) };
+    if (rows[0].pin_encrypted) revealed.pin = this.vault.decrypt(rows[0].pin_encrypted);
+    return revealed;
   }
 
   /**
@@ -203,7 +217,7 @@ export class FulfillmentsService {
    * its allocation was answered, so a lost one is recorded as lost (an empty card nobody knows) and the
    * next attempt allocates again. A line still gets one card with value.
    */
-  private async allocate(fulfillment: GiftCardFulfillment, actor: string): Promise<string | undefined> {
+  private async allocate(fulfillment: GiftCardFulfillment, actor: string): Promise<void> {
     const result = await this.calls.run(
       { operation: 'ALLOCATE', orderId: fulfillment.orderId, fulfillmentId: fulfillment.id },
       (requestId) => this.provider.allocate({ requestId, cardSetId: fulfillment.cardSetId! }),
@@ -214,12 +228,19 @@ export class FulfillmentsService {
     const card = this.vault.protect(result.value.cardNumber);
     await this.update(
       fulfillment,
-      { cardHash: card.hash, cardEncrypted: card.encrypted, cardLast4: card.last4, allocatedAt: new Date(), allocateReference: null },
+      {
+        cardHash: card.hash,
+        cardEncrypted: card.encrypted,
+        cardLast4: card.last4,
+        // Kept encrypted until it is shown: a failure in a later step must not lose it.
+        pinEncrypted: result.value.pin ? this.vault.encrypt(result.value.pin) : null,
+        allocatedAt: new Date(),
+        allocateReference: null,
+      },
       'ALLOCATED',
       actor,
       { providerCallId: result.call.id },
     );
-    return result.value.pin;
   }
 
   /**

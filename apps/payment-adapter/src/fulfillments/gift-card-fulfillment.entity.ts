@@ -29,6 +29,10 @@ export class GiftCardFulfillment {
   @Column({ name: 'allocate_reference', type: 'text', nullable: true }) allocateReference: string | null;
   @Column({ name: 'activate_reference', type: 'text', nullable: true }) activateReference: string | null;
   @Column({ name: 'issue_reference', type: 'text', nullable: true }) issueReference: string | null;
+  /** An electronic card's PIN from its allocation, encrypted, until the first answer that shows the card (then erased). */
+  @Column({ name: 'pin_encrypted', type: 'text', nullable: true }) pinEncrypted: string | null;
+  /** When the full card number and PIN were shown, in the one answer that shows them. */
+  @Column({ name: 'revealed_at', type: 'timestamptz', nullable: true }) revealedAt: Date | null;
   /** A lease: the one process running this fulfillment's steps. */
   @Column({ name: 'lock_owner', type: 'uuid', nullable: true }) lockOwner: string | null;
   @Column({ name: 'lock_until', type: 'timestamptz', nullable: true }) lockUntil: Date | null;

@@ -200,7 +200,7 @@ export class FulfillmentResponse {
   @ApiProperty({ example: '****2345', nullable: true, type: String, description: 'In full only in the first response of an electronic card' }) cardNumber: string | null;
   @ApiProperty({ example: true }) cardNumberMasked: boolean;
   @ApiProperty({ example: '2345', nullable: true, type: String }) cardLast4: string | null;
-  @ApiProperty({ example: null, nullable: true, type: String, description: 'Electronic cards, first response only; never stored' }) pin: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'Electronic cards, in the first response that shows the completed card only; kept encrypted until then, erased after' }) pin: string | null;
   @ApiPropertyOptional({ example: 'The PIN is shown once, in the response that completed the fulfillment, ...' }) pinNote?: string;
   @ApiProperty({ example: '50.00' }) amount: string;
   @ApiProperty({ example: 'USD' }) currency: string;
