@@ -1,6 +1,7 @@
+import { withKey } from '../harness/clients';
 import { Stack, startStack } from '../harness/stack';
 
-/** Parallel wrong PINs: the lockout counts each attempt before the provider is asked, so at most the limit get through. */
+/** Parallel wrong PINs: the lockout counts each attempt before the provider is asked, so at most the limit get through (the provider-fault test runs last: it opens the client's circuit). */
 describe('PIN lockout under parallel guesses (balance checks)', () => {
   let stack: Stack;
   beforeAll(async () => {
@@ -37,6 +38,25 @@ describe('PIN lockout under parallel guesses (balance checks)', () => {
     expect(right.data.error.code).toBe('CARD_LOCKED');
   });
 
+  it('counts parallel wrong PINs on holds before the provider is asked too', async () => {
+    await stack.db.query(`DELETE FROM payment_adapter.card_lockout`);
+    const card = await stack.admin.createCard('40.00', { pin: '5182' });
+    const guesses = Array.from({ length: 16 }, (_, i) => String(2000 + i));
+    const answers = await Promise.all(
+      guesses.map((pin) =>
+        stack.oms.post('/v1/authorizations', { orderId: `O-${pin}`, cardNumber: card.cardNumber, pin, amount: '5.00', currency: 'USD' }, withKey()),
+      ),
+    );
+    const wrong = answers.filter((a) => a.status === 201 && a.data.declineReason === 'INVALID_PIN');
+    const locked = answers.filter((a) => a.data.error?.code === 'CARD_LOCKED');
+    expect(wrong.length).toBeLessThanOrEqual(3);
+    expect(wrong.length).toBeGreaterThan(0);
+    expect(wrong.length + locked.length).toBe(16);
+    expect((await stack.admin.card(card.cardNumber)).held).toBe('0.00');
+    const right = await stack.oms.post('/v1/authorizations', { orderId: 'O-right', cardNumber: card.cardNumber, pin: '5182', amount: '5.00', currency: 'USD' }, withKey());
+    expect(right.status).toBe(429);
+  });
+
   it('clears the count on a right PIN and does not count answers that say nothing about the PIN', async () => {
     await stack.db.query(`DELETE FROM payment_adapter.card_lockout`);
     const card = await stack.admin.createCard('40.00', { pin: '8264' });
@@ -58,4 +78,5 @@ describe('PIN lockout under parallel guesses (balance checks)', () => {
     const rows = await lockRow();
     expect(rows).toEqual([{ failures: 0, locked: false }, { failures: 0, locked: false }]);
   });
+
 });

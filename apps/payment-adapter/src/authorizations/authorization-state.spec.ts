@@ -6,6 +6,9 @@ describe('authorization state machine', () => {
     expect(nextAuthorizationState('OPEN', 'SETTLED')).toEqual({ state: 'CLOSED', closedReason: 'SETTLED' });
     expect(nextAuthorizationState('OPEN', 'SUPERSEDED')).toEqual({ state: 'CLOSED', closedReason: 'SUPERSEDED' });
     expect(nextAuthorizationState('OPEN', 'REVERSED')).toEqual({ state: 'CLOSED', closedReason: 'REVERSED' });
+    // A link never placed is reversed too: closed for good, so a retried hold cannot hold for a cancelled order.
+    expect(nextAuthorizationState('FAILED', 'REVERSED')).toEqual({ state: 'CLOSED', closedReason: 'REVERSED' });
+    expect(nextAuthorizationState('PENDING', 'REVERSED')).toEqual({ state: 'CLOSED', closedReason: 'REVERSED' });
     expect(nextAuthorizationState('PENDING', 'HOLD_DECLINED')).toEqual({ state: 'CLOSED', closedReason: 'DECLINED' });
   });
 
@@ -20,7 +23,7 @@ describe('authorization state machine', () => {
     ['CLOSED', 'HOLD_APPROVED'],
     ['PENDING', 'SETTLED'],
     ['OPEN', 'HOLD_APPROVED'],
-    ['FAILED', 'REVERSED'],
+    ['CLOSED', 'HOLD_RETRIED'],
   ] as const)('refuses %s --%s-->', (state, event) => {
     expect(() => nextAuthorizationState(state, event)).toThrow(IllegalTransitionError);
   });

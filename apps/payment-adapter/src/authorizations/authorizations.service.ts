@@ -1,14 +1,14 @@
-import { parseAmount } from '@gcpa/money';
+import { Money, parseAmount } from '@gcpa/money';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { businessRule, notFound, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
-import { PinLockoutService } from '../security/pin-lockout.service';
+import { PinLockoutService, PinVerdict } from '../security/pin-lockout.service';
 import { Settlement } from '../settlements/settlement.entity';
 import { SettlementsService } from '../settlements/settlements.service';
 import { Authorization } from './authorization.entity';
 import { ChainLock } from './chain-lock';
-import { HoldsService } from './holds.service';
+import { HoldOutcome, HoldsService } from './holds.service';
 import { newAuthorization } from './new-authorization';
 
 export interface AuthorizeRequest {
@@ -31,14 +31,40 @@ export class AuthorizationsService {
     private readonly pinLockout: PinLockoutService,
   ) {}
 
-  /** Rule 1: hold the amount, or what the card has when partial approval is allowed. */
+  /**
+   * Rule 1: hold the amount, or what the card has when partial approval is allowed. A PIN attempt is counted
+   * before the provider is asked (parallel guesses cannot all pass) and settled by what the provider said.
+   */
   async authorize(request: AuthorizeRequest, actor: string, idempotencyKey?: string): Promise<Authorization> {
     const amount = parseAmount(request.amount, request.currency);
     const cardHash = this.vault.hash(request.cardNumber);
-    await this.pinLockout.assertNotLocked(cardHash);
+    const withPin = request.pin !== undefined && request.pin !== '';
+    await this.pinLockout.beginAttempt(cardHash, withPin);
+    let verdict: PinVerdict = 'NO_VERDICT';
+    try {
+      const { authorization, outcome } = await this.hold(request, amount, actor, idempotencyKey);
+      if (outcome === 'DECLINED' && authorization.declineReason === 'INVALID_PIN') verdict = 'WRONG_PIN';
+      else if (outcome === 'APPROVED') verdict = 'PIN_ACCEPTED';
+      if (outcome === 'UNKNOWN') {
+        throw providerUnavailable('The provider did not answer; the hold was not placed (any partial effect is undone)', 'UNKNOWN');
+      }
+      if (outcome === 'NOT_PROCESSED') throw providerUnavailable('The provider is unavailable; the hold was not placed', 'NOT_APPLIED');
+      return authorization;
+    } finally {
+      await this.pinLockout.finishAttempt(cardHash, withPin, verdict);
+    }
+  }
+
+  /** The authorization of the request (found by its key, or new) and, when a hold was tried now, what came of it. */
+  private async hold(
+    request: AuthorizeRequest,
+    amount: Money,
+    actor: string,
+    idempotencyKey?: string,
+  ): Promise<{ authorization: Authorization; outcome: HoldOutcome | null }> {
     const repository = this.dataSource.getRepository(Authorization);
     const existing = idempotencyKey ? await repository.findOneBy({ idempotencyKey }) : null;
-    if (existing && existing.state !== 'PENDING' && existing.state !== 'FAILED') return existing;
+    if (existing && existing.state !== 'PENDING' && existing.state !== 'FAILED') return { authorization: existing, outcome: null };
     let created = existing;
     if (!created) {
       created = newAuthorization({
@@ -56,7 +82,7 @@ export class AuthorizationsService {
     // earlier calls under the same lock, and must never act on a copy read before this request placed its hold
     // (the soak saw it turn an approved, reported hold back into FAILED, the hold orphaned at the provider).
     const { id, rootId } = created;
-    const { authorization, outcome } = await this.lock.run(rootId, async () => {
+    return this.lock.run(rootId, async () => {
       let authorization = await repository.findOneByOrFail({ id });
       if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
       if (existing) {
@@ -71,14 +97,6 @@ export class AuthorizationsService {
       }
       return { authorization, outcome: await this.holds.place(authorization, request.pin, actor, false) };
     });
-    if (outcome === null) return authorization;
-    if (request.pin && outcome === 'DECLINED' && authorization.declineReason === 'INVALID_PIN') await this.pinLockout.recordFailure(cardHash);
-    else if (request.pin && outcome === 'APPROVED') await this.pinLockout.recordSuccess(cardHash);
-    if (outcome === 'UNKNOWN') {
-      throw providerUnavailable('The provider did not answer; the hold was not placed (any partial effect is undone)', 'UNKNOWN');
-    }
-    if (outcome === 'NOT_PROCESSED') throw providerUnavailable('The provider is unavailable; the hold was not placed', 'NOT_APPLIED');
-    return authorization;
   }
 
   async get(id: string): Promise<Authorization> {

@@ -11,11 +11,14 @@ export interface PinLockoutPolicy {
 
 export const PIN_LOCKOUT_POLICY = 'PIN_LOCKOUT_POLICY';
 
+/** What a provider's answer said of a PIN attempt. */
+export type PinVerdict = 'WRONG_PIN' | 'PIN_ACCEPTED' | 'NO_VERDICT';
+
 /**
  * Repeated wrong PINs on one card lock it for a while, so a caller cannot guess PINs through us.
  * Counted in the database, so every instance of the adapter sees the same count. `beginAttempt`/`finishAttempt`
- * count an attempt before the provider call, atomically; `assertNotLocked`/`recordFailure`/`recordSuccess` are the
- * older check-then-count pair (parallel guesses pass it), kept until every caller has moved to the attempt pair.
+ * count an attempt before the provider call, atomically, so parallel guesses cannot pass a check made before any
+ * of them was counted.
  */
 @Injectable()
 export class PinLockoutService {
@@ -61,7 +64,7 @@ export class PinLockoutService {
    * provider accepted clears the count; an answer that says nothing about the PIN (unknown card, provider down)
    * gives the attempt back.
    */
-  async finishAttempt(cardHash: string, withPin: boolean, verdict: 'WRONG_PIN' | 'PIN_ACCEPTED' | 'NO_VERDICT'): Promise<void> {
+  async finishAttempt(cardHash: string, withPin: boolean, verdict: PinVerdict): Promise<void> {
     if (!withPin) return;
     const { maxFailures, lockoutSeconds } = this.policy;
     if (verdict === 'WRONG_PIN') {
@@ -91,22 +94,6 @@ export class PinLockoutService {
         retryAfterSeconds: Number(row.seconds),
       });
     }
-  }
-
-  async recordFailure(cardHash: string): Promise<void> {
-    const { maxFailures, windowSeconds, lockoutSeconds } = this.policy;
-    await this.dataSource.query(
-      `INSERT INTO card_lockout AS l (card_hash, failures, window_start) VALUES ($1, 1, now())
-       ON CONFLICT (card_hash) DO UPDATE SET
-         failures = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN 1 ELSE l.failures + 1 END,
-         window_start = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN now() ELSE l.window_start END`,
-      [cardHash, windowSeconds],
-    );
-    await this.dataSource.query(
-      `UPDATE card_lockout SET locked_until = now() + make_interval(secs => $3), failures = 0, window_start = now()
-        WHERE card_hash = $1 AND failures >= $2`,
-      [cardHash, maxFailures, lockoutSeconds],
-    );
   }
 
   async recordSuccess(cardHash: string): Promise<void> {
