@@ -9,7 +9,8 @@ import { Stack, startStack } from '../harness/stack';
 
 /** Debian's chromium (`apt-get install -y chromium`; .ci/run installs it when missing); puppeteer-core downloads nothing. */
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const SCREENSHOTS = join(repoRoot, 'docs', 'console');
+/** The README's screenshots are refreshed with UPDATE_SCREENSHOTS=1; other runs take them into a temporary folder. */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS ? join(repoRoot, 'docs', 'console') : mkdtempSync(join(tmpdir(), 'gcpa-console-shots-'));
 
 /**
  * The operator console in a real browser: a person signs in with the operator key, sees the UNKNOWN hold a sandbox
@@ -49,6 +50,7 @@ describe('the operator console at /console', () => {
   afterAll(async () => {
     await browser?.close();
     if (profile) rmSync(profile, { recursive: true, force: true });
+    if (!process.env.UPDATE_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
     await stack?.stop();
   });
 
