@@ -2,13 +2,13 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import puppeteer, { Browser, Page } from 'puppeteer-core';
+import { Browser, Page } from 'puppeteer-core';
+import { launchChromium } from '../harness/browser';
 import { omsClient, withKey } from '../harness/clients';
 import { repoRoot } from '../harness/processes';
 import { Stack, startStack } from '../harness/stack';
 
 /** Debian's chromium (`apt-get install -y chromium`; .ci/run installs it when missing); puppeteer-core downloads nothing. */
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 /** The README's screenshots are refreshed with UPDATE_SCREENSHOTS=1; other runs take them into a temporary folder. */
 const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS ? join(repoRoot, 'docs', 'console') : mkdtempSync(join(tmpdir(), 'gcpa-console-shots-'));
 
@@ -22,7 +22,7 @@ describe('the operator console at /console', () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
-  let profile: string;
+  let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
   const oms = () => omsClient(stack.adapter.url, 'oms-key');
   const ops = () => omsClient(stack.adapter.url, 'ops-key');
 
@@ -36,20 +36,14 @@ describe('the operator console at /console', () => {
       SETTLEMENT_MAX_ATTEMPTS: '1',
       CLUTCH_TIMEOUT_MS: '3000',
     });
-    profile = mkdtempSync(join(tmpdir(), 'gcpa-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: profile,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-    });
+    chromium = await launchChromium();
+    browser = chromium.browser;
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
     mkdirSync(SCREENSHOTS, { recursive: true });
   });
   afterAll(async () => {
-    await browser?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await chromium?.close();
     if (!process.env.UPDATE_SCREENSHOTS) rmSync(SCREENSHOTS, { recursive: true, force: true });
     await stack?.stop();
   });

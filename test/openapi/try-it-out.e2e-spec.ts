@@ -1,10 +1,6 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import puppeteer, { Browser, Page } from 'puppeteer-core';
+import { Browser, Page } from 'puppeteer-core';
+import { launchChromium } from '../harness/browser';
 import { Stack, startStack } from '../harness/stack';
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /**
  * "Try it out" on /docs, in a real browser, for an operation that moves money: the page sends one
@@ -14,22 +10,16 @@ describe('"Try it out" on /docs', () => {
   let stack: Stack;
   let browser: Browser;
   let page: Page;
-  let profile: string;
+  let chromium: Awaited<ReturnType<typeof launchChromium>> | undefined;
   beforeAll(async () => {
     stack = await startStack('try_it_out');
-    profile = mkdtempSync(join(tmpdir(), 'gcpa-chromium-'));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      userDataDir: profile,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-    });
+    chromium = await launchChromium();
+    browser = chromium.browser;
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 1000 });
   });
   afterAll(async () => {
-    await browser?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await chromium?.close();
     await stack?.stop();
   });
 
