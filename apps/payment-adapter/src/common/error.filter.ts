@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { FastifyReply } from 'fastify';
 import { DomainError } from './domain-errors';
+import { unknownOutcomeFor } from './unrecoverable-state';
 
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -54,6 +55,12 @@ export class ErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException && isHealthReport(exception.getResponse())) {
       reply.status(exception.getStatus()).send(exception.getResponse());
       return;
+    }
+    // A database failure, a stale state or a duplicate after a takeover on a money-moving route: 503 UNKNOWN, never 500.
+    const unknown = unknownOutcomeFor(exception, host.switchToHttp().getRequest());
+    if (unknown) {
+      this.logger.warn(`outcome not recorded, answered UNKNOWN: ${(exception as Error).name}: ${(exception as Error).message}`);
+      exception = unknown;
     }
     const { status, body } = toErrorResponse(exception);
     // A refusal that names when to come back (RATE_LIMITED, CARD_LOCKED) says it in the standard header too.
