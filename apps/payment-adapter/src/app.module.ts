@@ -12,6 +12,7 @@ import { ProviderModule } from './provider/provider.module';
 import { ScheduleModule } from '@nestjs/schedule';
 import { SettlementJobModule } from './settlement-job/settlement-job.module';
 import { RecoveryModule } from './recovery/recovery.module';
+import { ReconciliationModule } from './reconciliation/reconciliation.module';
 import { SecurityModule } from './security/security.module';
 import { BalanceInquiriesModule } from './balance-inquiries/balance-inquiries.module';
 import { RefundsModule } from './refunds/refunds.module';
@@ -56,7 +57,7 @@ export class AppModule {
         SecurityModule,
         HealthModule,
         PaymentsModule,
-        ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule,
+        ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule, ReconciliationModule,
         BalanceInquiriesModule, RefundsModule, OrdersModule,
         FulfillmentsModule,
         ConsoleModule,

@@ -40,6 +40,6 @@ import { SettlementReads } from './settlements/settlement-reads.service';
     SettlementReads,
     AuthorizationsService,
   ],
-  exports: [SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease],
+  exports: [SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, CardLease, 'CARD_LEASE_WAIT_MS'],
 })
 export class PaymentsModule {}

@@ -43,6 +43,11 @@ export interface GiftCardProvider {
    * provider's state or look-up), or UNDECIDED (with the candidates found, for an operator). Never guesses.
    */
   resolveLostCall(input: LostCallInput): Promise<LostCallFinding>;
+  /**
+   * What the provider shows of a card for reconciliation: its open holds, and the movements of value since
+   * `since`. Optional: a provider without it is not reconciled.
+   */
+  cardActivity?(input: CardActivityInput): Promise<CardActivity>;
   /** Resolves when the provider is reachable. */
   checkHealth(): Promise<void>;
   /** Releases what the client holds open (keep-alive connections); called on shutdown. */
@@ -179,6 +184,32 @@ export type LostCallFinding =
   | { outcome: 'APPLIED'; transactionId: string | null; amount: Money; note: string }
   | { outcome: 'NOT_APPLIED'; note: string }
   | { outcome: 'UNDECIDED'; note: string; candidates: LostCallCandidate[] };
+
+export interface CardActivityInput extends Call {
+  cardNumber: string;
+  currency: string;
+  /** Movements from this time on (the provider may read a little earlier, for clock skew). */
+  since: Date;
+}
+
+export interface CardActivityHold {
+  holdId: string;
+  amount: Money;
+  /** When the provider shows it was placed; absent when that is not shown since `since` (placed before). */
+  placedAt?: Date;
+}
+
+export interface CardActivityEntry {
+  transactionId: string;
+  /** Signed: an issue positive, a redeem negative. Entries that move no value (holds, releases) are left out. */
+  amount: Money;
+  at: Date;
+}
+
+export interface CardActivity {
+  holds: CardActivityHold[];
+  entries: CardActivityEntry[];
+}
 
 /** Nest injection token for the configured provider. */
 export const GIFT_CARD_PROVIDER = Symbol('GIFT_CARD_PROVIDER');

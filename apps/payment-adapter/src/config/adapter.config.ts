@@ -206,6 +206,17 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(10000) @IsInt()
   RECOVERY_BATCH_SIZE: number = 100;
 
+  /** Run the reconciliation job (provider state and history against our records) on this instance's schedule. */
+  @ToBoolean() @IsBoolean()
+  RECONCILIATION_ENABLED: boolean = true;
+
+  @IsCronExpression()
+  RECONCILIATION_CRON: string = '0 0 * * * *';
+
+  /** Cards with provider calls in this many hours (or since the last run, if that is longer ago) are compared. */
+  @ToInt() @Min(1) @Max(8760) @IsInt()
+  RECONCILIATION_WINDOW_HOURS: number = 48;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 

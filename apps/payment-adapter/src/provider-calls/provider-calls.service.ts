@@ -28,6 +28,8 @@ export interface CallIntent {
   currency?: string;
   amountMinor?: bigint;
   providerHoldId?: string;
+  /** The caller already holds the card's lease (reconciliation reads and releases under one): not taken again. */
+  cardLeaseHeld?: boolean;
 }
 
 export type CallResult<T> =
@@ -100,7 +102,7 @@ export class ProviderCallsService {
 
   /** Money-moving calls on a card wait for the card's lease; undefined when it stayed busy. */
   private async cardLeaseFor(intent: CallIntent): Promise<HeldCardLease | null | undefined> {
-    if (!intent.cardHash || !MONEY_MOVING.has(intent.operation)) return null;
+    if (!intent.cardHash || !MONEY_MOVING.has(intent.operation) || intent.cardLeaseHeld) return null;
     return this.cards.acquire(intent.cardHash, this.cardWaitMs);
   }
 

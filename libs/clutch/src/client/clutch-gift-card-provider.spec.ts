@@ -954,6 +954,34 @@ describe('ClutchGiftCardProvider over HTTP', () => {
         expect(fake.seen).toHaveLength(0);
       });
     });
+
+    describe('cardActivity (reconciliation)', () => {
+      const activity = (since = new Date(STARTED)) => provider.cardActivity({ requestId: 'recon-1', cardNumber: CARD, currency: 'USD', since });
+
+      it('shows the hold entries with when each was placed, and the movements of value since, over paged history', async () => {
+        const movements = Array.from({ length: 60 }, (_, i) => entry(`t${i}`, i % 2 === 0 ? -1 : 2.5, STARTED + 100_000 - i * 100));
+        cardWith(
+          [value(80), holdEntry('h-new', 25), holdEntry('h-old', 10), holdEntry('h-eur', 5, 'EUR')],
+          [entry('h-new', 0, STARTED + 200_000), ...movements, entry('before', 99, STARTED - 3_600_000)],
+        );
+        const result = await activity();
+        expect(plain(result.holds)).toEqual([
+          { holdId: 'h-new', amount: money(2500), placedAt: new Date(STARTED + 200_000).toISOString() },
+          { holdId: 'h-old', amount: money(1000) },
+        ]);
+        expect(result.entries).toHaveLength(60);
+        expect(plain(result.entries[0])).toEqual({ transactionId: 't0', amount: money(-100), at: new Date(STARTED + 100_000).toISOString() });
+        expect(plain(result.entries[1])).toMatchObject({ transactionId: 't1', amount: money(250) });
+        expect(fake.methods).toEqual(['search', 'cardHistory', 'cardHistory']);
+        expect(fake.seen[1].body).toEqual({ cardNumber: CARD, limit: 50, offset: 0 });
+        expect(fake.seen[0].headers.customrequestid).toBe('recon-1');
+      });
+
+      it('a card Clutch does not know is a decline, not an empty card', async () => {
+        fake.always(noCard());
+        expect(await caught(activity())).toMatchObject({ reason: 'CARD_NOT_FOUND' });
+      });
+    });
   });
 
   describe('logging', () => {

@@ -5,6 +5,8 @@ import {
   AllocatedCard,
   BalanceInput,
   BalanceResult,
+  CardActivity,
+  CardActivityInput,
   DeclineReason,
   GiftCardProvider,
   HoldInput,
@@ -349,14 +351,42 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
     }
   }
 
+  /**
+   * Reconciliation's read of a card: the hold entries `search` shows (`holdingTransactionId`), and the paged
+   * `cardHistory` since `since`. A hold's own history entry (0.00) tells when it was placed; entries that move
+   * no value are left out of `entries`.
+   */
+  async cardActivity(input: CardActivityInput): Promise<CardActivity> {
+    const { cardNumber, currency } = input;
+    const card = await this.search('cardActivity', input.requestId, cardNumber);
+    if (!card) throw this.declined('CARD_NOT_FOUND', 'cardActivity', 'search', CLUTCH_ERRORS.cardNotFound.message);
+    const history = await this.historySince(input.requestId, cardNumber, input.since, 'cardActivity');
+    const placedAt = new Map(history.map((e) => [e.transactionId, new Date(e.transactionTime)]));
+    const holds = (card.balances ?? [])
+      .filter((b) => b.isHold === true && b.balanceType === 'Currency' && b.balanceCode === currency && typeof b.holdingTransactionId === 'string')
+      .map((b) => {
+        const at = placedAt.get(b.holdingTransactionId!);
+        return { holdId: b.holdingTransactionId!, amount: fromClutchNumber(Math.abs(b.amount), currency), ...(at ? { placedAt: at } : {}) };
+      });
+    const entries = [];
+    for (const entry of history) {
+      let minor = 0n;
+      for (const update of entry.balanceUpdates ?? []) {
+        if (update.balanceType === 'Currency' && update.balanceCode === currency) minor += fromClutchNumber(update.amount, currency).minor;
+      }
+      if (minor !== 0n) entries.push({ transactionId: entry.transactionId, amount: { minor, currency }, at: new Date(entry.transactionTime) });
+    }
+    return { holds, entries };
+  }
+
   /** The card's history entries from `since` (less the allowed clock skew) on, newest first. */
-  private async historySince(requestId: string, cardNumber: string, since: Date): Promise<CardHistoryEntry[]> {
+  private async historySince(requestId: string, cardNumber: string, since: Date, operation = 'resolveLostCall'): Promise<CardHistoryEntry[]> {
     const from = since.getTime() - this.options.clockSkewMs;
     const entries: CardHistoryEntry[] = [];
     for (let page = 0; page < HISTORY_MAX_PAGES; page++) {
       const body: CardHistoryRequest = { cardNumber, limit: HISTORY_PAGE, offset: page * HISTORY_PAGE };
       const transactions = await this.call({
-        operation: 'resolveLostCall',
+        operation,
         method: 'cardHistory',
         kind: 'read',
         requestId,

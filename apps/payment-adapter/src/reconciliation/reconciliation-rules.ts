@@ -1,0 +1,143 @@
+import { CardActivity, CardActivityHold } from '@gcpa/gift-card-provider';
+
+/**
+ * The comparison of one card: what the provider shows (its open holds, its movements since our first call
+ * on the card in the window) against what the adapter recorded. Pure: no database, no provider, no clock.
+ */
+
+/** A call of ours on the card that was concluded NOT_APPLIED: the one kind of call that can still land late. */
+export interface NotAppliedCall {
+  callId: string;
+  operation: string;
+  /** What it asked to move, positive. */
+  amountMinor: bigint;
+  startedAt: Date;
+  orderId: string | null;
+  authorizationId: string | null;
+  refundId: string | null;
+}
+
+/** An authorization of the card that names a provider hold. */
+export interface RecordedHold {
+  authorizationId: string;
+  orderId: string;
+  holdId: string;
+  heldMinor: bigint;
+  open: boolean;
+}
+
+export interface RecordedOnCard {
+  /** Provider hold ids our records explain (provider calls, authorizations). */
+  knownHoldIds: ReadonlySet<string>;
+  /** Provider transaction ids our records explain. */
+  knownTransactionIds: ReadonlySet<string>;
+  notApplied: NotAppliedCall[];
+  holds: RecordedHold[];
+}
+
+export interface CompareOptions {
+  now: Date;
+  /** A hold younger than this may still be an answer on its way: left for the next run. */
+  graceMs: number;
+  /** Our first call on the card in the window: movements before it are not ours, unless a late call explains them. */
+  since: Date;
+  /** How much older than a call a provider entry may be and still be taken for it. */
+  clockSkewMs: number;
+}
+
+export type DifferenceKind =
+  /** A hold nobody owns, placed by one of our calls concluded NOT_APPLIED: released. */
+  | 'ORPHAN_HOLD'
+  /** A hold nobody owns and no call of ours explains (another channel's?): listed, not released. */
+  | 'UNEXPLAINED_HOLD'
+  /** A movement (issue, redeem) that one of our NOT_APPLIED calls explains: it landed after all. */
+  | 'LATE_ENTRY'
+  /** A movement no record of ours explains. */
+  | 'UNEXPLAINED_ENTRY'
+  /** An OPEN authorization whose hold the provider no longer shows. */
+  | 'MISSING_HOLD'
+  /** A hold the provider still shows for an authorization that is closed. */
+  | 'HELD_FOR_CLOSED_AUTHORIZATION'
+  /** The card could not be compared in this run (busy, a call of ours still unresolved, the provider unreachable). */
+  | 'NOT_CHECKED';
+
+export interface Difference {
+  kind: DifferenceKind;
+  /** Signed for movements (issue +, redeem −); a hold's amount is positive. */
+  amountMinor: bigint;
+  providerReference: string | null;
+  providerAt: Date | null;
+  providerCallId: string | null;
+  authorizationId: string | null;
+  refundId: string | null;
+  orderId: string | null;
+  note: string;
+}
+
+export interface CardFindings {
+  /** ORPHAN_HOLD differences: the holds to release. */
+  release: Array<Difference & { kind: 'ORPHAN_HOLD'; providerReference: string }>;
+  /** Everything else, for operators. */
+  listed: Difference[];
+}
+
+const SIGN_OF: Record<string, 1n | -1n> = { ISSUE: 1n, REDEEM: -1n, REDEEM_FROM_HOLD: -1n };
+
+export function compareCard(activity: CardActivity, recorded: RecordedOnCard, options: CompareOptions): CardFindings {
+  const findings: CardFindings = { release: [], listed: [] };
+  const unmatched = [...recorded.notApplied].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
+  const take = (fits: (call: NotAppliedCall) => boolean): NotAppliedCall | undefined => {
+    const index = unmatched.findIndex(fits);
+    return index < 0 ? undefined : unmatched.splice(index, 1)[0];
+  };
+  const fromCall = (call: NotAppliedCall | undefined) => ({
+    providerCallId: call?.callId ?? null,
+    authorizationId: call?.authorizationId ?? null,
+    refundId: call?.refundId ?? null,
+    orderId: call?.orderId ?? null,
+  });
+  const notBefore = (call: NotAppliedCall, at: Date | undefined) => at === undefined || at.getTime() >= call.startedAt.getTime() - options.clockSkewMs;
+
+  const shown = new Set(activity.holds.map((h) => h.holdId));
+  for (const hold of activity.holds) {
+    if (recorded.knownHoldIds.has(hold.holdId)) continue;
+    if (!olderThanGrace(hold, options)) continue;
+    const call = take((c) => c.operation === 'HOLD' && c.amountMinor === hold.amount.minor && notBefore(c, hold.placedAt));
+    const base = { amountMinor: hold.amount.minor, providerReference: hold.holdId, providerAt: hold.placedAt ?? null, ...fromCall(call) };
+    if (call) {
+      findings.release.push({ ...base, kind: 'ORPHAN_HOLD', note: `hold of call ${call.callId}, concluded not applied, landed late; nobody owns it` });
+    } else {
+      findings.listed.push({ ...base, kind: 'UNEXPLAINED_HOLD', note: 'a hold no record of ours explains (another channel?); not released' });
+    }
+  }
+
+  for (const entry of activity.entries) {
+    if (recorded.knownTransactionIds.has(entry.transactionId)) continue;
+    const call = take((c) => SIGN_OF[c.operation] !== undefined && SIGN_OF[c.operation] * c.amountMinor === entry.amount.minor && notBefore(c, entry.at));
+    // Before our first call on the card, and explained by no late call of ours: not ours to compare.
+    if (!call && entry.at.getTime() < options.since.getTime()) continue;
+    const base = { amountMinor: entry.amount.minor, providerReference: entry.transactionId, providerAt: entry.at, ...fromCall(call) };
+    findings.listed.push(
+      call
+        ? { ...base, kind: 'LATE_ENTRY', note: `${call.operation} of call ${call.callId}, concluded not applied, landed late: it happened as well as its retry` }
+        : { ...base, kind: 'UNEXPLAINED_ENTRY', note: 'a movement no record of ours explains' },
+    );
+  }
+
+  for (const hold of recorded.holds) {
+    const base = { amountMinor: hold.heldMinor, providerReference: hold.holdId, providerAt: null, providerCallId: null, authorizationId: hold.authorizationId, refundId: null, orderId: hold.orderId };
+    if (hold.open && !shown.has(hold.holdId)) {
+      findings.listed.push({ ...base, kind: 'MISSING_HOLD', note: 'the authorization is OPEN but the provider no longer shows its hold (expired, or released elsewhere)' });
+    } else if (!hold.open && shown.has(hold.holdId)) {
+      const amount = activity.holds.find((h) => h.holdId === hold.holdId)!.amount.minor;
+      findings.listed.push({ ...base, amountMinor: amount, kind: 'HELD_FOR_CLOSED_AUTHORIZATION', note: 'the authorization is closed but the provider still holds its hold' });
+    }
+  }
+  return findings;
+}
+
+/** A hold placed before `since` (no placement shown) is older than any window start, so older than the grace. */
+function olderThanGrace(hold: CardActivityHold, options: CompareOptions): boolean {
+  const placed = hold.placedAt ?? options.since;
+  return options.now.getTime() - placed.getTime() >= options.graceMs;
+}

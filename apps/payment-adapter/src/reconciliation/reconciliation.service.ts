@@ -1,0 +1,149 @@
+import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderDeclinedError } from '@gcpa/gift-card-provider';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { CardVault } from '../card-data/card-vault';
+import { ScheduledRun } from '../common/scheduled-run';
+import { CardLease } from '../provider-calls/card-lease';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
+import { ProviderCallsService } from '../provider-calls/provider-calls.service';
+import { CardFindings, Difference, compareCard } from './reconciliation-rules';
+import { CardToCheck, ReconciliationRepository, RunCounts } from './reconciliation.repository';
+import { ReconciliationSettings } from './reconciliation.settings';
+
+/** The window of a run: every card with a call of ours since the last run, and at least the last RECONCILIATION_WINDOW_HOURS. */
+export function windowStartOf(now: Date, lastRunStart: Date | null, windowMs: number): Date {
+  const byHours = new Date(now.getTime() - windowMs);
+  return lastRunStart && lastRunStart < byHours ? lastRunStart : byHours;
+}
+
+interface CardRef {
+  cardHash: string;
+  cardLast4: string;
+  currency: string;
+}
+
+/**
+ * The reconciliation job: card by card over a window, what the provider shows (open holds, movements since
+ * our first call on the card) against what the adapter recorded. A call that landed after it was concluded
+ * NOT_APPLIED leaves an orphan hold (released here, recorded as a provider call of its own) or a second
+ * movement (listed for operators). Each card is compared under its lease, so no call of ours is in flight on it.
+ */
+@Injectable()
+export class ReconciliationService {
+  private readonly logger = new Logger('Reconciliation');
+  private readonly scheduled = new ScheduledRun('reconciliation', this.logger, () => this.run('schedule'));
+
+  constructor(
+    private readonly runs: ReconciliationRepository,
+    private readonly calls: ProviderCallsService,
+    private readonly cards: CardLease,
+    private readonly vault: CardVault,
+    private readonly settings: ReconciliationSettings,
+    @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    @Inject('CARD_LEASE_WAIT_MS') private readonly cardWaitMs: number,
+  ) {}
+
+  tick(): Promise<void> {
+    return this.scheduled.tick();
+  }
+
+  /** One run; answers its id once it is finished (COMPLETED, or FAILED with the reason). */
+  async run(trigger: 'schedule' | 'request'): Promise<string> {
+    const id = randomUUID();
+    const now = new Date();
+    const windowStart = windowStartOf(now, await this.runs.lastRunStart(), this.settings.windowMs);
+    await this.runs.startRun(id, trigger, windowStart, now);
+    const counts: RunCounts = { cardsChecked: 0, cardsSkipped: 0, holdsReleased: 0, differences: 0 };
+    try {
+      if (!this.provider.cardActivity) throw new Error(`provider ${this.provider.name} cannot show a card's activity`);
+      for (const card of await this.runs.cardsWithCallsSince(windowStart)) await this.checkCard(id, card, windowStart, counts);
+      await this.runs.finishRun(id, 'COMPLETED', counts, null);
+    } catch (error) {
+      await this.runs.finishRun(id, 'FAILED', counts, (error as Error).message);
+      this.logger.error(`reconciliation run ${id} failed: ${(error as Error).message}`);
+      return id;
+    }
+    const line = `reconciliation run ${id}: cardsChecked=${counts.cardsChecked} cardsSkipped=${counts.cardsSkipped} holdsReleased=${counts.holdsReleased} differences=${counts.differences}`;
+    if (counts.differences > 0) this.logger.warn(line);
+    else this.logger.log(line);
+    return id;
+  }
+
+  private async checkCard(runId: string, card: CardToCheck, windowStart: Date, counts: RunCounts): Promise<void> {
+    const cardNumber = this.vault.decrypt(card.cardEncrypted);
+    const ref: CardRef = { cardHash: card.cardHash, cardLast4: cardNumber.slice(-4), currency: card.currency };
+    const skip = async (why: string) => {
+      counts.cardsSkipped++;
+      await this.runs.addDifference(runId, ref, blank('NOT_CHECKED', why), 'SKIPPED');
+    };
+    const lease = await this.cards.acquire(card.cardHash, this.cardWaitMs);
+    if (!lease) return skip('the card stayed busy with another call');
+    const lostReleases: Array<{ difference: Difference; call: ProviderCall }> = [];
+    try {
+      if ((await this.runs.unresolvedCallsOn(card.cardHash)) > 0) {
+        return await skip('a call of ours on the card is still unresolved: the recovery sweep decides it first');
+      }
+      const recorded = await this.runs.recordedOn(card.cardHash, windowStart);
+      let findings: CardFindings;
+      try {
+        const activity = await this.provider.cardActivity!({ requestId: randomUUID(), cardNumber, currency: card.currency, since: card.firstCallAt });
+        findings = compareCard(activity, recorded, {
+          now: new Date(),
+          graceMs: this.settings.graceMs,
+          since: card.firstCallAt,
+          clockSkewMs: this.settings.clockSkewMs,
+        });
+      } catch (error) {
+        return await skip(`the provider could not show the card: ${(error as Error).message}`);
+      }
+      counts.cardsChecked++;
+      for (const difference of findings.listed) {
+        counts.differences++;
+        await this.runs.addDifference(runId, ref, difference, 'LISTED');
+      }
+      for (const orphan of findings.release) {
+        const result = await this.calls.run(
+          {
+            operation: 'RELEASE_HOLD',
+            orderId: orphan.orderId ?? undefined,
+            cardHash: card.cardHash,
+            cardEncrypted: card.cardEncrypted,
+            currency: card.currency,
+            providerHoldId: orphan.providerReference,
+            amountMinor: 0n,
+            cardLeaseHeld: true,
+          },
+          (requestId) => this.provider.releaseHold({ requestId, cardNumber, holdId: orphan.providerReference, currency: card.currency }),
+          (value) => ({ transactionId: value.transactionId }),
+        );
+        const gone = result.ok || (result.error instanceof ProviderDeclinedError && result.error.reason === 'HOLD_NOT_AVAILABLE');
+        if (gone) {
+          counts.holdsReleased++;
+          await this.runs.addDifference(runId, ref, orphan, 'RELEASED', result.call.id);
+        } else if (result.error.kind === 'OUTCOME_UNKNOWN') {
+          lostReleases.push({ difference: orphan, call: result.call });
+        } else {
+          counts.differences++;
+          await this.runs.addDifference(runId, ref, { ...orphan, note: `${orphan.note}; its release failed: ${result.error.message}` }, 'RELEASE_FAILED', result.call.id);
+        }
+      }
+    } finally {
+      await lease.release();
+    }
+    // A lost answer of a release is looked up like any other, once the card's lease is free again.
+    for (const { difference, call } of lostReleases) {
+      const resolution = await this.calls.resolve(call);
+      if (resolution.applied === true) {
+        counts.holdsReleased++;
+        await this.runs.addDifference(runId, ref, difference, 'RELEASED', call.id);
+      } else {
+        counts.differences++;
+        await this.runs.addDifference(runId, ref, { ...difference, note: `${difference.note}; its release's answer was lost and the hold is not known to be gone` }, 'RELEASE_FAILED', call.id);
+      }
+    }
+  }
+}
+
+function blank(kind: Difference['kind'], note: string): Difference {
+  return { kind, amountMinor: 0n, providerReference: null, providerAt: null, providerCallId: null, authorizationId: null, refundId: null, orderId: null, note };
+}

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withKey } from '../harness/clients';
+import { Stack, startStack } from '../harness/stack';
+
+/**
+ * Issue 15, item 3: a call that lands at the provider after the adapter's timeout and grace period already
+ * concluded NOT_APPLIED leaves value nobody recorded. Real PostgreSQL, the sandbox over HTTP: the sandbox's
+ * latency (above CLUTCH_TIMEOUT_MS, here 1 s) makes the adapter time out, the OMS retry after the grace
+ * period (1 s) is told "not applied" and places the hold (or issues the refund) again, and then the first
+ * call lands. The reconciliation job releases the orphan hold and lists the second refund issue.
+ */
+const LATE_MS = 5000;
+
+describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack('reconciliation', { RECOVERY_ENABLED: 'false', SETTLEMENT_JOB_ENABLED: 'false', RECONCILIATION_ENABLED: 'false' });
+  });
+  afterAll(() => stack?.stop());
+  afterEach(() => stack.admin.clearFaults());
+
+  async function hold(card: { cardNumber: string; pin: string }, amount: string, orderId = `O-${randomUUID()}`, key = randomUUID()) {
+    const response = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount, currency: 'USD' }, withKey(key));
+    return { orderId, key, response };
+  }
+
+  async function settledOrder(card: { cardNumber: string; pin: string }, amount: string) {
+    const { orderId, response } = await hold(card, amount);
+    expect(response.status).toBe(201);
+    const settled = await stack.oms.post('/v1/settlements', { authorizationId: response.data.authorizationId, amount, invoiceId: 'INV-1', final: true }, withKey());
+    expect(settled.status).toBe(201);
+    return { orderId, settlementId: settled.data.settlementId as string };
+  }
+
+  /** Every updateBalance from now on answers after LATE_MS: the adapter times out first, the sandbox applies it later. */
+  const landLate = () => stack.admin.setFaults({ latencyMs: LATE_MS, methods: ['updateBalance'] });
+
+  async function reconcile() {
+    const run = await stack.oms.post('/v1/reconciliation-runs');
+    expect(run.status).toBe(200);
+    expect(run.data.status).toBe('COMPLETED');
+    return run.data;
+  }
+
+  it('a run with nothing wrong lists nothing', async () => {
+    const card = await stack.admin.createCard('100.00');
+    const { orderId, settlementId } = await settledOrder(card, '40.00');
+    expect((await stack.oms.post('/v1/refunds', { orderId, settlementId, amount: '10.00', currency: 'USD' }, withKey())).status).toBe(201);
+    const open = await hold(card, '25.00');
+    expect(open.response.status).toBe(201);
+
+    const run = await reconcile();
+    expect(run).toMatchObject({ cardsChecked: 1, cardsSkipped: 0, holdsReleased: 0, releasedHolds: [], differences: [], skippedCards: [] });
+    expect(new Date(run.window.start).getTime()).toBeLessThanOrEqual(Date.now() - 47 * 3600_000);
+    expect(await stack.admin.card(card.cardNumber)).toMatchObject({ held: '25.00', balance: '70.00' });
+  });
+
+  it('releases a hold that landed late and lists a refund issue that landed late', async () => {
+    // A hold lands late: the OMS was told UNKNOWN, its retry after the grace period was told "not applied" and held again.
+    const holdCard = await stack.admin.createCard('100.00');
+    await landLate();
+    const started = Date.now();
+    const first = await hold(holdCard, '30.00');
+    await stack.admin.clearFaults();
+    expect(first.response.status).toBe(503);
+    expect(first.response.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+    await sleep(1500);
+    const retry = await hold(holdCard, '30.00', first.orderId, first.key);
+    expect(retry.response.status).toBe(201);
+    expect(retry.response.data).toMatchObject({ status: 'APPROVED', heldAmount: '30.00' });
+    expect(Date.now() - started).toBeLessThan(LATE_MS);
+
+    // A refund lands late the same way: issued by the retry, and then by the first call.
+    const refundCard = await stack.admin.createCard('50.00');
+    const { orderId, settlementId } = await settledOrder(refundCard, '20.00');
+    const refundKey = randomUUID();
+    const refund = { orderId, settlementId, amount: '5.00', currency: 'USD' };
+    await landLate();
+    const refundStarted = Date.now();
+    const lost = await stack.oms.post('/v1/refunds', refund, withKey(refundKey));
+    await stack.admin.clearFaults();
+    expect(lost.status).toBe(503);
+    await sleep(1500);
+    const refunded = await stack.oms.post('/v1/refunds', refund, withKey(refundKey));
+    expect(refunded.status).toBe(201);
+    expect(refunded.data).toMatchObject({ status: 'SUCCEEDED', refundedAmount: '5.00' });
+    expect(Date.now() - refundStarted).toBeLessThan(LATE_MS);
+
+    // Both first calls land, and the orphan hold grows older than the grace period.
+    await sleep(LATE_MS - (Date.now() - refundStarted) + 1500);
+    const before = await stack.admin.card(holdCard.cardNumber);
+    expect(before.held).toBe('60.00');
+    expect((await stack.admin.card(refundCard.cardNumber)).balance).toBe('40.00');
+    const orphan = before.holds.find((h) => h.status === 'OPEN' && h.holdId !== retry.response.data.providerReference)!;
+    expect(orphan).toMatchObject({ amount: '30.00' });
+
+    const run = await reconcile();
+    expect(run).toMatchObject({ holdsReleased: 1, cardsSkipped: 0, skippedCards: [] });
+    expect(run.releasedHolds).toEqual([
+      expect.objectContaining({ card: `****${holdCard.cardNumber.slice(-4)}`, holdId: orphan.holdId, amount: '30.00', currency: 'USD', orderId: first.orderId }),
+    ]);
+    expect(run.differences).toEqual([
+      expect.objectContaining({
+        kind: 'LATE_ENTRY',
+        action: 'LISTED',
+        card: `****${refundCard.cardNumber.slice(-4)}`,
+        amount: '5.00',
+        orderId,
+        refundId: refunded.data.refundId,
+      }),
+    ]);
+    const text = JSON.stringify(run);
+    for (const secret of [holdCard.cardNumber, holdCard.pin, refundCard.cardNumber, refundCard.pin]) expect(text).not.toContain(secret);
+
+    // The provider holds what the adapter counts; the release has its intent and outcome record.
+    const totals = (await stack.oms.get(`/v1/orders/${first.orderId}/payments`)).data.totals;
+    const after = await stack.admin.card(holdCard.cardNumber);
+    expect(after.held).toBe(totals.held);
+    expect(after.held).toBe('30.00');
+    expect(after.holds.filter((h) => h.status === 'OPEN').map((h) => h.holdId)).toEqual([retry.response.data.providerReference]);
+    const releases = await stack.db.query(
+      `SELECT outcome FROM payment_adapter.provider_call WHERE operation = 'RELEASE_HOLD' AND provider_hold_id = $1`,
+      [orphan.holdId],
+    );
+    expect(releases).toEqual([{ outcome: 'SUCCEEDED' }]);
+    expect(await stack.admin.ledgerCheck()).toEqual({ ok: true, problems: [] });
+
+    // The run reads back the same, and a second run finds the hold gone and lists the extra issue again.
+    const read = await stack.oms.get(`/v1/reconciliation-runs/${run.runId}`);
+    expect(read.status).toBe(200);
+    expect(read.data).toEqual(run);
+    const again = await reconcile();
+    expect(again).toMatchObject({ holdsReleased: 0, releasedHolds: [] });
+    expect(again.differences.map((d: { kind: string; amount: string }) => [d.kind, d.amount])).toEqual([['LATE_ENTRY', '5.00']]);
+    expect((await stack.oms.get(`/v1/reconciliation-runs/${randomUUID()}`)).status).toBe(404);
+  });
+});
