@@ -117,6 +117,27 @@ export class RecoveryClaims {
   }
 
   /**
+   * Sync settlements a process left PROCESSING when it died between claiming them and recording the intent of
+   * their redeem: no call of theirs is unresolved or answered (so no look-up will ever find them), their chain is
+   * not leased by anyone (a live request holds it from the claim to the end), and they have not changed for
+   * `quietMs`. A batch settlement in that state goes back to the job when its lease runs out; a sync one had no one.
+   */
+  async abandonedSyncSettlements(limit: number, quietMs: number): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT s.id FROM settlement s
+        WHERE s.mode = 'sync' AND s.status = 'PROCESSING'
+          AND s.updated_at < now() - make_interval(secs => $2::double precision / 1000)
+          AND NOT EXISTS (SELECT 1 FROM provider_call pc WHERE pc.settlement_id = s.id
+                           AND pc.outcome IN ('PENDING', 'UNKNOWN', 'SUCCEEDED', 'APPLIED'))
+          AND NOT EXISTS (SELECT 1 FROM authorization_hold r WHERE r.id = s.root_authorization_id AND r.lock_until >= now())
+        ORDER BY s.updated_at
+        LIMIT $1`,
+      [limit, quietMs],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /**
    * Chains where a provider call's outcome is known (answered, or found by a look-up) but its effect was never
    * recorded, because the process died in between: a redeem whose settlement is still PROCESSING, or a hold
    * that no authorization owns and nobody released. Nothing else would revisit them if the OMS never touches

@@ -24,7 +24,9 @@ const BUSY_DELAY_MS = 5000;
  *   re-queued);
  * - refund calls: `RefundsService.resolvePending`;
  * - fulfillment calls: `FulfillmentsService.resume` (continues after the last step that succeeded, confirming
- *   a lost issue before issuing, repeating an allocate with the same reference so the same card comes back).
+ *   a lost issue before issuing, repeating an allocate with the same reference so the same card comes back);
+ * - sync settlements a dead process left PROCESSING before the intent of their redeem (no call to find):
+ *   `SettlementsService.process`, as the OMS retry would.
  * What stays unknown is checked again with backoff; after RECOVERY_GIVE_UP_AFTER_SECONDS it is given up on (listed
  * UNKNOWN for an operator) and still checked every RECOVERY_GIVEN_UP_CHECK_SECONDS.
  */
@@ -70,6 +72,9 @@ export class RecoverySweep {
       for (const rootId of await this.claims.chainsWithUnrecordedOutcomes(this.settings.batchSize)) {
         if (await this.resolveChain(rootId)) report.resolved += 1;
       }
+      for (const id of await this.claims.abandonedSyncSettlements(this.settings.batchSize, this.settings.abandonedSettlementMs)) {
+        if (await this.finishAbandonedSettlement(id)) report.resolved += 1;
+      }
       report.unresolved = await this.claims.unresolvedCount();
     } catch (error) {
       this.metrics.runErrors += 1;
@@ -92,6 +97,23 @@ export class RecoverySweep {
       if (error instanceof DomainError && error.code === 'AUTHORIZATION_BUSY') return false;
       this.logger.warn(`authorization chain ${rootId} could not be resolved: ${(error as Error).message}`);
       return true; // counted as a check: a persistent error ends with the call listed for an operator
+    }
+  }
+
+  /**
+   * A sync settlement left PROCESSING before its redeem was recorded: settled (or failed for a business reason)
+   * through the code path of the request, as the OMS retry would. A provider still unavailable puts it back OPEN
+   * for the OMS retry with its key, as a sync 503 does. False when it was not finished now.
+   */
+  private async finishAbandonedSettlement(settlementId: string): Promise<boolean> {
+    try {
+      const outcome = await this.settlements.process(settlementId, RECOVERY_ACTOR);
+      return outcome.kind !== 'RETRY';
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === 'AUTHORIZATION_BUSY')) {
+        this.logger.warn(`settlement ${settlementId} left PROCESSING could not be finished: ${(error as Error).message}`);
+      }
+      return false;
     }
   }
 
