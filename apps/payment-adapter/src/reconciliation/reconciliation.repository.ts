@@ -1,7 +1,8 @@
 import { returnedRows } from '@gcpa/database';
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, In } from 'typeorm';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { Difference, RecordedOnCard } from './reconciliation-rules';
 
 export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED';
@@ -47,6 +48,9 @@ export interface RunCounts {
   differences: number;
 }
 
+/** The reconciliation job's own releases of orphan holds: RELEASE_HOLD calls of no authorization, refund or fulfillment. */
+const OWN_RELEASE = `operation = 'RELEASE_HOLD' AND authorization_id IS NULL AND refund_id IS NULL AND fulfillment_id IS NULL`;
+
 /** Every statement of the reconciliation job: its runs, their differences, and what it reads of our records. */
 @Injectable()
 export class ReconciliationRepository {
@@ -89,10 +93,19 @@ export class ReconciliationRepository {
   /** Calls on the card whose outcome is still open: the recovery sweep (or a retry) owns the card's differences until they resolve. */
   async unresolvedCallsOn(cardHash: string): Promise<number> {
     const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM provider_call WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN')`,
+      `SELECT count(*)::int AS n FROM provider_call WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND NOT (${OWN_RELEASE})`,
       [cardHash],
     );
     return Number(row?.n ?? 0);
+  }
+
+  /** Releases of ours on the card whose answer was lost (no sweep owns them: they belong to no authorization). */
+  async lostReleasesOn(cardHash: string): Promise<ProviderCall[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM provider_call WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND ${OWN_RELEASE}`,
+      [cardHash],
+    );
+    return rows.length === 0 ? [] : this.dataSource.getRepository(ProviderCall).findBy({ id: In(rows.map((r) => r.id)) });
   }
 
   /**
@@ -102,9 +115,10 @@ export class ReconciliationRepository {
    */
   async recordedOn(cardHash: string, from: Date): Promise<RecordedOnCard> {
     const known: Array<{ id: string; hold: boolean }> = await this.dataSource.query(
+      // A release of ours that may not have happened explains nothing: the orphan it was for is compared again.
       `SELECT provider_transaction_id AS id, operation = 'HOLD' AS hold FROM provider_call
         WHERE card_hash = $1 AND provider_transaction_id IS NOT NULL
-       UNION SELECT provider_hold_id, true FROM provider_call WHERE card_hash = $1 AND provider_hold_id IS NOT NULL
+       UNION SELECT provider_hold_id, true FROM provider_call WHERE card_hash = $1 AND provider_hold_id IS NOT NULL AND NOT (${OWN_RELEASE})
        UNION SELECT provider_hold_id, true FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL`,
       [cardHash],
     );

@@ -76,6 +76,8 @@ export class ReconciliationService {
       counts.cardsSkipped++;
       await this.runs.addDifference(runId, ref, blank('NOT_CHECKED', why), 'SKIPPED');
     };
+    // An earlier run's release whose answer was lost is looked up first (it takes the card's lease itself).
+    for (const call of await this.runs.lostReleasesOn(card.cardHash)) await this.calls.resolve(call);
     const lease = await this.cards.acquire(card.cardHash, this.cardWaitMs);
     if (!lease) return skip('the card stayed busy with another call');
     const lostReleases: Array<{ difference: Difference; call: ProviderCall }> = [];
