@@ -134,6 +134,27 @@ describe('unrecoverable states answer 503 UNKNOWN and the sweep completes them',
     expect(await calls(orderId, 'RELEASE_HOLD')).toHaveLength(1);
   });
 
+  it('a refund whose issue could not be recorded: 503 UNKNOWN; the sweep completes it and the retry answers it', async () => {
+    const { card, orderId, authorizationId } = await authorize('100.00', '40.00');
+    const settled = await stack.oms.post('/v1/settlements', { authorizationId, amount: '40.00', invoiceId: 'INV-1', final: true }, withKey());
+    expect(settled.status).toBe(201);
+    const key = randomUUID();
+    const body = { orderId, settlementId: settled.data.settlementId, amount: '15.00', currency: 'USD' };
+    await refuse(orderId, 'ISSUE');
+    const failed = await stack.oms.post('/v1/refunds', body, withKey(key));
+    expectUnknown(failed);
+    expect((await calls(orderId, 'ISSUE')).map((c) => c.outcome)).toEqual(['PENDING']);
+    await lift(orderId);
+
+    await sweepUntilResolved(orderId);
+    const retry = await stack.oms.post('/v1/refunds', body, withKey(key));
+    expect(retry.status).toBe(201);
+    expect(retry.data).toMatchObject({ status: 'SUCCEEDED', refundedAmount: '15.00' });
+    const ledger = await stack.admin.card(card.cardNumber);
+    expect(ledger.history.filter((t) => t.action === 'issue' && t.isReturnRelated).map((t) => t.amount)).toEqual(['15.00']);
+    expect(ledger).toMatchObject({ balance: '75.00', held: '0.00' });
+  });
+
   it('a duplicate insert after a takeover of the key: 503 UNKNOWN; the retry answers the one authorization', async () => {
     const card = await stack.admin.createCard('100.00');
     const orderId = `O-${randomUUID()}`;
