@@ -127,8 +127,9 @@ export class RecoveryClaims {
       `SELECT s.id FROM settlement s
         WHERE s.mode = 'sync' AND s.status = 'PROCESSING'
           AND s.updated_at < now() - make_interval(secs => $2::double precision / 1000)
-          AND NOT EXISTS (SELECT 1 FROM provider_call pc WHERE pc.settlement_id = s.id
-                           AND pc.outcome IN ('PENDING', 'UNKNOWN', 'SUCCEEDED', 'APPLIED'))
+          -- A redeem's call names the link it served (indexed by authorization): no scan of every call.
+          AND NOT EXISTS (SELECT 1 FROM provider_call pc WHERE pc.authorization_id = s.served_authorization_id
+                           AND pc.settlement_id = s.id AND pc.outcome IN ('PENDING', 'UNKNOWN', 'SUCCEEDED', 'APPLIED'))
           AND NOT EXISTS (SELECT 1 FROM authorization_hold r WHERE r.id = s.root_authorization_id AND r.lock_until >= now())
         ORDER BY s.updated_at
         LIMIT $1`,
