@@ -26,6 +26,7 @@ import { SettlementReads } from './settlements/settlement-reads.service';
     // A card's lease outlives the longest call it covers; a busy card is waited for about as long as one call takes.
     { provide: 'CARD_LEASE_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.CLUTCH_TIMEOUT_MS * 3 + 5000 },
     { provide: 'CARD_LEASE_WAIT_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.CLUTCH_TIMEOUT_MS * 2 + 1000 },
+    { provide: 'ROW_LEASE_SECONDS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.ROW_LEASE_SECONDS },
     { provide: 'HOLD_TTL_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.HOLD_TTL_HOURS * 3600_000 },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
@@ -40,6 +41,6 @@ import { SettlementReads } from './settlements/settlement-reads.service';
     SettlementReads,
     AuthorizationsService,
   ],
-  exports: [SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, CardLease, 'CARD_LEASE_WAIT_MS'],
+  exports: ['ROW_LEASE_SECONDS', SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, CardLease, 'CARD_LEASE_WAIT_MS'],
 })
 export class PaymentsModule {}

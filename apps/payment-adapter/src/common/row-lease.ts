@@ -1,5 +1,5 @@
 import { returnedRows } from '@gcpa/database';
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from './domain-errors';
@@ -7,17 +7,20 @@ import { DomainError } from './domain-errors';
 /** Tables whose rows carry `lock_owner` / `lock_until` lease columns. */
 export type LeasedTable = 'authorization_hold' | 'refund' | 'gift_card_fulfillment';
 
-const LEASE_SECONDS = 60;
-
 /**
  * One worker at a time per row (a request, its retry, a takeover, the batch job, the recovery sweep): a
- * lease on the row taken with a conditional UPDATE. Unlike `SELECT ... FOR UPDATE` held across provider
+ * lease on the row taken with a conditional UPDATE, renewed while the work goes on (ROW_LEASE_SECONDS). Unlike `SELECT ... FOR UPDATE` held across provider
  * calls, it lets each step commit its intent first, works on the embedded database's single connection,
  * and expires if its holder crashes.
  */
 @Injectable()
 export class RowLease {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly logger = new Logger('RowLease');
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject('ROW_LEASE_SECONDS') private readonly leaseSeconds: number,
+  ) {}
 
   /** Waits up to `waitMs` for the lease (0: one try). Undefined when someone else kept it. */
   async tryRun<T>(table: LeasedTable, id: string, waitMs: number, work: () => Promise<T>): Promise<{ value: T } | undefined> {
@@ -28,17 +31,35 @@ export class RowLease {
         await this.dataSource.query(
           `UPDATE ${table} SET lock_owner = $2, lock_until = now() + make_interval(secs => $3)
             WHERE id = $1 AND (lock_until IS NULL OR lock_until < now()) RETURNING id`,
-          [id, owner, LEASE_SECONDS],
+          [id, owner, this.leaseSeconds],
         ),
       );
       if (taken.length > 0) break;
       if (Date.now() >= deadline) return undefined;
       await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
     }
+    // Renewed while the work goes on (a provider call can outlast the lease), and only while it is still ours.
+    const renewal = setInterval(() => void this.renew(table, id, owner), (this.leaseSeconds * 1000) / 3);
+    renewal.unref();
     try {
       return { value: await work() };
     } finally {
+      clearInterval(renewal);
       await this.dataSource.query(`UPDATE ${table} SET lock_owner = NULL, lock_until = NULL WHERE id = $1 AND lock_owner = $2`, [id, owner]);
+    }
+  }
+
+  private async renew(table: LeasedTable, id: string, owner: string): Promise<void> {
+    try {
+      const kept = returnedRows(
+        await this.dataSource.query(
+          `UPDATE ${table} SET lock_until = now() + make_interval(secs => $3) WHERE id = $1 AND lock_owner = $2 RETURNING id`,
+          [id, owner, this.leaseSeconds],
+        ),
+      );
+      if (kept.length === 0) this.logger.warn(`lease on ${table} ${id} was lost while its work went on; recovery completes what is left`);
+    } catch (error) {
+      this.logger.warn(`lease on ${table} ${id} could not be renewed: ${(error as Error).message}`);
     }
   }
 

@@ -135,6 +135,13 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(3650) @IsInt()
   IDEMPOTENCY_RETENTION_DAYS: number = 30;
 
+  /**
+   * How long one worker's lease on an authorization chain, a refund or a fulfillment lasts without being renewed
+   * (it is renewed while the work goes on; a crashed holder's lease runs out after this).
+   */
+  @ToInt() @Min(1) @Max(3600) @IsInt()
+  ROW_LEASE_SECONDS: number = 60;
+
   /** How long a request holds its Idempotency-Key before a duplicate may take it over (renewed while it runs). */
   @ToInt() @Min(2) @Max(3600) @IsInt()
   IDEMPOTENCY_LEASE_SECONDS: number = 60;
