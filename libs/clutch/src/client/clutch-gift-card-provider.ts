@@ -55,7 +55,6 @@ import {
   CardHistoryEntry,
   CardHistoryRequest,
   CardHistoryResponse,
-  ClutchBalance,
   ClutchCard,
   ClutchMethod,
   SearchRequest,
@@ -75,7 +74,7 @@ import {
   unreadableResponse,
 } from './clutch-failure-mapping';
 import { ClutchHttp, ClutchNetworkFailure } from './clutch-http';
-import { resolveLostActivation, resolveLostHold, resolveLostHoldUse, resolveLostMovement } from './clutch-lost-answers';
+import { holdEntries, holdShown, resolveLostActivation, resolveLostHold, resolveLostHoldUse, resolveLostMovement } from './clutch-lost-answers';
 
 export type ClutchCircuitState = 'closed' | 'open' | 'half-open' | 'isolated';
 
@@ -205,8 +204,8 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
         const response = answer as unknown as UpdateBalanceResponse;
         const holdId = transactionIdOf(response);
         // No amount field: what is held is what was asked, unless the hold's own balance entry says less.
-        const entry = (response.balances ?? []).find((b) => b.isHold === true && b.holdingTransactionId === holdId);
-        const heldAmount = entry ? fromClutchNumber(Math.abs(entry.amount), input.amount.currency) : input.amount;
+        const entry = holdEntries(response.balances, input.amount.currency).find((h) => h.holdId === holdId);
+        const heldAmount = entry ? entry.amount : input.amount;
         if (heldAmount.minor === 0n) throw new ProviderDeclinedError('INSUFFICIENT_FUNDS');
         return { holdId, heldAmount };
       },
@@ -336,7 +335,7 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
       case 'REDEEM_FROM_HOLD':
       case 'RELEASE_HOLD': {
         const card = await this.search('resolveLostCall', input.requestId, cardNumber);
-        const gone = !card?.balances?.some((b: ClutchBalance) => b.isHold === true && b.holdingTransactionId === input.holdId);
+        const gone = !holdShown(card, input);
         const history = gone && input.amount.minor > 0n ? await this.historySince(input.requestId, cardNumber, input.startedAt) : [];
         return resolveLostHoldUse(card, history, input);
       }
@@ -362,12 +361,10 @@ export class ClutchGiftCardProvider implements GiftCardProvider {
     if (!card) throw this.declined('CARD_NOT_FOUND', 'cardActivity', 'search', CLUTCH_ERRORS.cardNotFound.message);
     const history = await this.historySince(input.requestId, cardNumber, input.since, 'cardActivity');
     const placedAt = new Map(history.map((e) => [e.transactionId, new Date(e.transactionTime)]));
-    const holds = (card.balances ?? [])
-      .filter((b) => b.isHold === true && b.balanceType === 'Currency' && b.balanceCode === currency && typeof b.holdingTransactionId === 'string')
-      .map((b) => {
-        const at = placedAt.get(b.holdingTransactionId!);
-        return { holdId: b.holdingTransactionId!, amount: fromClutchNumber(Math.abs(b.amount), currency), ...(at ? { placedAt: at } : {}) };
-      });
+    const holds = holdEntries(card.balances, currency).map((hold) => {
+      const at = placedAt.get(hold.holdId);
+      return at ? { ...hold, placedAt: at } : hold;
+    });
     const entries = [];
     for (const entry of history) {
       let minor = 0n;

@@ -70,11 +70,11 @@ const outcome = (finding: Shown) => finding.outcome;
 describe('holdEntries', () => {
   it('lists the open holds of the currency with their amounts, and nothing of a card Clutch does not know', () => {
     const entries = holdEntries(
-      card([value(10), holdOf('h1', 25), holdOf('h2', 0.01), holdOf('h-eur', 5, 'EUR'), { balanceType: 'Points', balanceCode: 'USD', amount: 7, isHold: true, holdingTransactionId: 'p' }]),
+      card([value(10), holdOf('h1', 25), holdOf('h2', 0.01), holdOf('h-eur', 5, 'EUR'), { balanceType: 'Points', balanceCode: 'USD', amount: 7, isHold: true, holdingTransactionId: 'p' }]).balances,
       'USD',
     );
     expect(plain(entries)).toEqual(plain([{ holdId: 'h1', amount: usd(2500) }, { holdId: 'h2', amount: usd(1) }]));
-    expect(holdEntries(null, 'USD')).toEqual([]);
+    expect(holdEntries(undefined, 'USD')).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { LostCallCandidate, LostCallFinding, LostCallInput } from '@gcpa/gift-card-provider';
 import { formatAmount, Money } from '@gcpa/money';
-import { CardHistoryEntry, ClutchCard } from '../protocol';
+import { CardHistoryEntry, ClutchBalance, ClutchCard } from '../protocol';
 import { fromClutchNumber } from './clutch-amounts';
 
 /**
@@ -16,11 +16,16 @@ export interface HoldEntry {
   amount: Money;
 }
 
-export function holdEntries(card: ClutchCard | null, currency: string): HoldEntry[] {
-  if (!card) return [];
-  return (card.balances ?? [])
+/** The hold entries in `currency` of a card's balances (`search`, or an `updateBalance` answer). */
+export function holdEntries(balances: readonly ClutchBalance[] | undefined, currency: string): HoldEntry[] {
+  return (balances ?? [])
     .filter((b) => b.isHold === true && b.balanceType === 'Currency' && b.balanceCode === currency && typeof b.holdingTransactionId === 'string')
     .map((b) => ({ holdId: b.holdingTransactionId!, amount: fromClutchNumber(Math.abs(b.amount), currency) }));
+}
+
+/** Whether the card still shows the hold a redeem or a release acted on. */
+export function holdShown(card: ClutchCard | null, input: Pick<LostCallInput, 'holdId' | 'amount'>): boolean {
+  return holdEntries(card?.balances, input.amount.currency).some((h) => h.holdId === input.holdId);
 }
 
 /** History entries whose balance update in `currency` is exactly `signedMinor`, not explained by our records. */
@@ -42,7 +47,7 @@ const candidateOf = (entry: CardHistoryEntry, amount: Money): LostCallCandidate 
 
 /** A hold: the card's hold entries of the amount asked that we do not know. */
 export function resolveLostHold(card: ClutchCard | null, input: LostCallInput): LostCallFinding {
-  const unknown = holdEntries(card, input.amount.currency).filter((h) => !input.known.holdIds.has(h.holdId));
+  const unknown = holdEntries(card?.balances, input.amount.currency).filter((h) => !input.known.holdIds.has(h.holdId));
   const exact = unknown.filter((h) => h.amount.minor === input.amount.minor);
   const candidates = unknown.map((h) => ({ transactionId: h.holdId, amount: formatAmount(h.amount) }));
   if (exact.length === 1) {
@@ -62,7 +67,7 @@ export function resolveLostHold(card: ClutchCard | null, input: LostCallInput): 
  * not apply; gone means it was consumed, and a redeem is confirmed by a history entry of -amount.
  */
 export function resolveLostHoldUse(card: ClutchCard | null, history: readonly CardHistoryEntry[], input: LostCallInput): LostCallFinding {
-  const present = holdEntries(card, input.amount.currency).some((h) => h.holdId === input.holdId);
+  const present = holdShown(card, input);
   const release = input.amount.minor === 0n;
   if (present) {
     // A release sent again is harmless; a redeem sent again while the first may still land could fail on a
