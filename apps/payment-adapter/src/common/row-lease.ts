@@ -3,6 +3,7 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from './domain-errors';
+import { pollUntil } from './poll';
 
 /** Tables whose rows carry `lock_owner` / `lock_until` lease columns. */
 export type LeasedTable = 'authorization_hold' | 'refund' | 'gift_card_fulfillment';
@@ -25,8 +26,7 @@ export class RowLease {
   /** Waits up to `waitMs` for the lease (0: one try). Undefined when someone else kept it. */
   async tryRun<T>(table: LeasedTable, id: string, waitMs: number, work: () => Promise<T>): Promise<{ value: T } | undefined> {
     const owner = randomUUID();
-    const deadline = Date.now() + waitMs;
-    for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    const take = async () => {
       const taken = returnedRows(
         await this.dataSource.query(
           `UPDATE ${table} SET lock_owner = $2, lock_until = now() + make_interval(secs => $3)
@@ -34,10 +34,9 @@ export class RowLease {
           [id, owner, this.leaseSeconds],
         ),
       );
-      if (taken.length > 0) break;
-      if (Date.now() >= deadline) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
-    }
+      return taken.length > 0 ? true : undefined;
+    };
+    if (!(await pollUntil(take, waitMs, 5, 100))) return undefined;
     // Renewed while the work goes on (a provider call can outlast the lease), and only while it is still ours.
     const renewal = setInterval(() => void this.renew(table, id, owner), (this.leaseSeconds * 1000) / 3);
     renewal.unref();

@@ -3,6 +3,7 @@ import { HttpStatus, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError, idempotencyConflict } from '../common/domain-errors';
+import { pollUntil } from '../common/poll';
 import { AdapterConfig } from '../config/adapter.config';
 
 /** `owner` is this request's lease on the key: only its holder may complete or abandon it. */
@@ -32,9 +33,8 @@ export class IdempotencyStore {
   }
 
   async begin(scope: string, key: string, fingerprint: string): Promise<Begin> {
-    const deadline = Date.now() + WAIT_FOR_DUPLICATE_MS;
     const owner = randomUUID();
-    for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+    const attempt = async (): Promise<Begin | undefined> => {
       const inserted = await this.dataSource.query(
         `INSERT INTO idempotency_key (scope, key, fingerprint, status, locked_until, lease_owner)
          VALUES ($1, $2, $3, 'IN_PROGRESS', now() + make_interval(secs => $4), $5)
@@ -48,26 +48,25 @@ export class IdempotencyStore {
            FROM idempotency_key WHERE scope = $1 AND key = $2`,
         [scope, key],
       );
-      if (row) {
-        if (row.fingerprint !== fingerprint) {
-          throw idempotencyConflict('This Idempotency-Key was already used with a different request');
-        }
-        if (row.status === 'COMPLETED') return { kind: 'replay', status: row.response_status, body: row.response_body };
-        if (row.expired) {
-          const taken = returnedRows(await this.dataSource.query(
-            `UPDATE idempotency_key SET locked_until = now() + make_interval(secs => $4), lease_owner = $5
-              WHERE scope = $1 AND key = $2 AND fingerprint = $3 AND status = 'IN_PROGRESS'
-                AND (locked_until IS NULL OR locked_until < now()) RETURNING key`,
-            [scope, key, fingerprint, this.leaseSeconds, owner],
-          ));
-          if (taken.length > 0) return { kind: 'execute', owner };
-        }
+      if (!row) return undefined;
+      if (row.fingerprint !== fingerprint) {
+        throw idempotencyConflict('This Idempotency-Key was already used with a different request');
       }
-      if (Date.now() > deadline) {
-        throw new DomainError(HttpStatus.CONFLICT, 'REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry later');
-      }
-      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
+      if (row.status === 'COMPLETED') return { kind: 'replay', status: row.response_status, body: row.response_body };
+      if (!row.expired) return undefined;
+      const taken = returnedRows(await this.dataSource.query(
+        `UPDATE idempotency_key SET locked_until = now() + make_interval(secs => $4), lease_owner = $5
+          WHERE scope = $1 AND key = $2 AND fingerprint = $3 AND status = 'IN_PROGRESS'
+            AND (locked_until IS NULL OR locked_until < now()) RETURNING key`,
+        [scope, key, fingerprint, this.leaseSeconds, owner],
+      ));
+      return taken.length > 0 ? { kind: 'execute', owner } : undefined;
+    };
+    const begun = await pollUntil(attempt, WAIT_FOR_DUPLICATE_MS, 10, 200);
+    if (!begun) {
+      throw new DomainError(HttpStatus.CONFLICT, 'REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry later');
     }
+    return begun;
   }
 
   /** Extends the lease of a request still at work; false when it was lost to another request. */

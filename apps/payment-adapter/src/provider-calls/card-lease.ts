@@ -2,6 +2,7 @@ import { returnedRows } from '@gcpa/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { pollUntil } from '../common/poll';
 
 export interface HeldCardLease {
   release(): Promise<void>;
@@ -23,8 +24,7 @@ export class CardLease {
   /** Waits up to `waitMs` for the card; undefined when another call kept it that long. */
   async acquire(cardHash: string, waitMs: number): Promise<HeldCardLease | undefined> {
     const owner = randomUUID();
-    const deadline = Date.now() + waitMs;
-    for (let wait = 2; ; wait = Math.min(wait * 2, 50)) {
+    const take = async () => {
       const taken = returnedRows(
         await this.dataSource.query(
           `INSERT INTO card_lease (card_hash, lease_owner, lease_until) VALUES ($1, $2, now() + make_interval(secs => $3 / 1000.0))
@@ -34,10 +34,9 @@ export class CardLease {
           [cardHash, owner, this.leaseMs],
         ),
       );
-      if (taken.length > 0) break;
-      if (Date.now() >= deadline) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, wait + Math.random() * wait));
-    }
+      return taken.length > 0 ? true : undefined;
+    };
+    if (!(await pollUntil(take, waitMs, 2, 50))) return undefined;
     return {
       release: async () => {
         await this.dataSource.query(`DELETE FROM card_lease WHERE card_hash = $1 AND lease_owner = $2`, [cardHash, owner]);
