@@ -6,6 +6,7 @@ import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { Authorization } from '../authorizations/authorization.entity';
 import { CardVault, ProtectedCard } from '../card-data/card-vault';
 import { businessRule, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
+import { LeaseFence } from '../common/lease-fence';
 import { HistoryService } from '../history/history.service';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
@@ -88,6 +89,7 @@ export class RefundsService {
     private readonly history: HistoryService,
     private readonly lock: RefundLock,
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    private readonly fence: LeaseFence,
   ) {}
 
   async refund(request: RefundRequest, actor: string, idempotencyKey: string, grants: RefundGrants = { mayCredit: false }): Promise<Refund> {
@@ -285,11 +287,8 @@ export class RefundsService {
       return { kind: 'SUCCEEDED' };
     }
     for (const call of earlier.filter((c) => c.outcome === 'PENDING' || c.outcome === 'UNKNOWN')) {
-      const resolution = await this.calls.resolve(call);
-      if (resolution.applied === true) {
-        await this.move(refund, 'ISSUED', { providerTransactionId: resolution.transaction.transactionId }, actor, call);
-        return { kind: 'SUCCEEDED' };
-      }
+      const resolution = await this.calls.resolve(call, { onApplied: (m, found) => this.issued(m, refund, found.transactionId, actor, call) });
+      if (resolution.applied === true) return { kind: 'SUCCEEDED' };
       if (resolution.applied === 'unknown') return { kind: 'UNKNOWN', message: 'An earlier attempt of this refund is still being confirmed' };
     }
     if (earlier.length > 0) await this.move(refund, 'RETRIED', {}, actor, undefined, { earlierAttempts: earlier.length });
@@ -316,12 +315,12 @@ export class RefundsService {
           returnRelated: true,
         }),
       (value: IssueResult) => ({ transactionId: value.transactionId, resultMinor: refund.amountMinor }),
+      // The refund is SUCCEEDED in the commit that records the answer: no issued refund is ever left PENDING.
+      (m, value, call) => this.issued(m, refund, value.transactionId, actor, call),
     );
     const { call } = result;
-    if (result.ok) {
-      await this.move(refund, 'ISSUED', { providerTransactionId: result.value.transactionId }, actor, call);
-      return { kind: 'SUCCEEDED' };
-    }
+    if (result.ok) return { kind: 'SUCCEEDED' };
+    Object.assign(refund, { status: 'PENDING', providerTransactionId: null });
     const { error } = result;
     const message = error.providerMessage ?? error.message;
     if (error instanceof ProviderDeclinedError) {
@@ -329,11 +328,8 @@ export class RefundsService {
       return { kind: 'FAILED' };
     }
     if (error.kind === 'OUTCOME_UNKNOWN') {
-      const resolution = await this.calls.resolve(call);
-      if (resolution.applied === true) {
-        await this.move(refund, 'ISSUED', { providerTransactionId: resolution.transaction.transactionId }, actor, call);
-        return { kind: 'SUCCEEDED' };
-      }
+      const resolution = await this.calls.resolve(call, { onApplied: (m, found) => this.issued(m, refund, found.transactionId, actor, call) });
+      if (resolution.applied === true) return { kind: 'SUCCEEDED' };
       await this.move(refund, 'OUTCOME_UNKNOWN', {}, actor, call);
       return resolution.applied === false ? { kind: 'NOT_APPLIED', message } : { kind: 'UNKNOWN', message };
     }
@@ -342,11 +338,24 @@ export class RefundsService {
     return error.kind === 'UNAVAILABLE' ? { kind: 'NOT_APPLIED', message } : { kind: 'REJECTED', message };
   }
 
-  private async move(refund: Refund, event: RefundEvent, changes: Partial<Refund>, actor: string, call?: ProviderCall, detail?: Record<string, unknown>) {
+  private issued(m: EntityManager, refund: Refund, transactionId: string | null, actor: string, call: ProviderCall): Promise<void> {
+    return this.move(refund, 'ISSUED', { providerTransactionId: transactionId }, actor, call, undefined, m);
+  }
+
+  /** Applies an event to the refund and records it, in one transaction (the caller's, when given; fenced by the refund's lease). */
+  private async move(
+    refund: Refund,
+    event: RefundEvent,
+    changes: Partial<Refund>,
+    actor: string,
+    call?: ProviderCall,
+    detail?: Record<string, unknown>,
+    manager?: EntityManager,
+  ) {
     const from = refund.status;
     const status = nextRefundStatus(from, event);
     Object.assign(refund, changes, { status, updatedAt: new Date() });
-    await this.dataSource.transaction(async (m) => {
+    const work = async (m: EntityManager) => {
       await m.getRepository(Refund).update(refund.id, {
         status,
         failureReason: refund.failureReason,
@@ -368,6 +377,7 @@ export class RefundsService {
         providerMessage: call?.providerMessage ?? refund.failureReason ?? null,
         detail: detail ?? null,
       });
-    });
+    };
+    await (manager ? work(manager) : this.fence.transaction(work));
   }
 }
