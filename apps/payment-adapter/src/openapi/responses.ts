@@ -161,6 +161,21 @@ export class BalanceInquiryResponse {
   @ApiProperty({ example: '35.00', description: 'requestedAmount − applicableAmount' }) remainingAmount: string;
 }
 
+export class AppliedCardResponse {
+  @ApiProperty({ example: '0002' }) cardLast4: string;
+  @ApiProperty({ example: '20.00' }) availableBalance: string;
+  @ApiProperty({ example: '20.00', description: 'min(what is still needed after the cards before it, availableBalance)' }) applicableAmount: string;
+}
+
+/** `POST /v1/balance-inquiries` with `cards`: several cards applied to one amount in the order given. */
+export class CardsInquiryResponse {
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ example: '60.00' }) requestedAmount: string;
+  @ApiProperty({ example: '60.00', description: 'The sum of the cards\' applicableAmount' }) appliedAmount: string;
+  @ApiProperty({ example: '0.00', description: 'requestedAmount − appliedAmount: what the order still needs from another tender' }) remainingAmount: string;
+  @ApiProperty({ type: [AppliedCardResponse], description: 'The cards in the order given' }) cards: AppliedCardResponse[];
+}
+
 export class RefundResponse {
   @ApiProperty({ example: '3b0c6a9e-1f2d-4e5a-8b7c-9d0e1f2a3b4c', format: 'uuid' }) refundId: string;
   @ApiProperty({ example: 'ORD-10042' }) orderId: string;
