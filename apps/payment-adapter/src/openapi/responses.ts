@@ -194,6 +194,15 @@ export class RefundResponse {
   @ApiProperty({ example: '0001', nullable: true, type: String }) cardLast4: string | null;
   @ApiProperty({ example: '****0001', nullable: true, type: String }) maskedCardNumber: string | null;
   @ApiProperty({ example: 'txn_5f3a', nullable: true, type: String }) providerReference: string | null;
+  @ApiPropertyOptional({ format: 'uuid', description: 'A part of a refund that named only its order: the refundId of that refund' }) partOf?: string;
+  @ApiPropertyOptional({ example: 1, description: 'Its place among the parts: 1 is the card of the most recent settlement' }) partIndex?: number;
+  @ApiPropertyOptional({
+    type: () => [RefundResponse],
+    description:
+      'A refund that named only its order: one part per card, most recent settlement first, each a refund of its own (status, amount, cardLast4, providerReference). ' +
+      'status is SUCCEEDED when every part is, FAILED when one was declined, else PENDING; refundedAmount sums the succeeded parts',
+  })
+  parts?: RefundResponse[];
   @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
   @ApiProperty({ example: TIME, format: 'date-time' }) updatedAt: string;
 }

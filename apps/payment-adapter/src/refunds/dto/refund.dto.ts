@@ -2,7 +2,10 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { IsAmount, IsCurrencyCode } from '../../common/money-validators';
 
-/** Exactly one of `settlementId` and `cardNumber` (checked by the service, which names both fields). */
+/**
+ * At most one of `settlementId` and `cardNumber` (checked by the service, which names both fields); neither splits the
+ * refund across the cards the order settled on.
+ */
 export class CreateRefundDto {
   @ApiProperty({ example: 'ORD-10042', description: "The OMS's order id" })
   @IsString() @IsNotEmpty() @MaxLength(100)
