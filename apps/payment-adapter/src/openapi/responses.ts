@@ -194,7 +194,7 @@ export class RefundResponse {
   @ApiProperty({ example: '0001', nullable: true, type: String }) cardLast4: string | null;
   @ApiProperty({ example: '****0001', nullable: true, type: String }) maskedCardNumber: string | null;
   @ApiProperty({ example: 'txn_5f3a', nullable: true, type: String }) providerReference: string | null;
-  @ApiPropertyOptional({ format: 'uuid', description: 'A part of a refund that named only its order: the refundId of that refund' }) partOf?: string;
+  @ApiPropertyOptional({ example: 'c81e2b7a-0d4f-4c1e-9a3b-5f6e7d8c9b0a', format: 'uuid', description: 'A part of a refund that named only its order: the refundId of that refund' }) partOf?: string;
   @ApiPropertyOptional({ example: 1, description: 'Its place among the parts: 1 is the card of the most recent settlement' }) partIndex?: number;
   @ApiPropertyOptional({
     type: () => [RefundResponse],
