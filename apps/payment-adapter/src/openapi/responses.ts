@@ -176,6 +176,15 @@ export class CardsInquiryResponse {
   @ApiProperty({ type: [AppliedCardResponse], description: 'The cards in the order given' }) cards: AppliedCardResponse[];
 }
 
+/** A refund to a new card: the card it was loaded onto. */
+export class NewCardResponse {
+  @ApiProperty({ example: '6123456789012345', nullable: true, type: String, description: 'In full in the first answer only; ****last4 in replays and reads; null until the card is allocated' })
+  cardNumber: string | null;
+  @ApiProperty({ example: '0815', nullable: true, type: String, description: 'In the first answer that shows the loaded card only; kept encrypted until then, erased after' })
+  pin: string | null;
+  @ApiProperty({ example: '2345', nullable: true, type: String }) cardLast4: string | null;
+}
+
 export class RefundResponse {
   @ApiProperty({ example: '3b0c6a9e-1f2d-4e5a-8b7c-9d0e1f2a3b4c', format: 'uuid' }) refundId: string;
   @ApiProperty({ example: 'ORD-10042' }) orderId: string;
@@ -203,6 +212,7 @@ export class RefundResponse {
       'status is SUCCEEDED when every part is, FAILED when one was declined, else PENDING; refundedAmount sums the succeeded parts',
   })
   parts?: RefundResponse[];
+  @ApiPropertyOptional({ type: NewCardResponse, description: 'A refund to a new card (toNewCard): the card it was loaded onto' }) newCard?: NewCardResponse;
   @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
   @ApiProperty({ example: TIME, format: 'date-time' }) updatedAt: string;
 }

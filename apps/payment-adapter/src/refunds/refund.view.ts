@@ -1,10 +1,19 @@
 import { formatAmount } from '@gcpa/money';
 import { maskLast4 } from '../card-data/card-vault';
 import { Refund, RefundAllocation } from './refund.entity';
+import type { Revealed } from '../fulfillments/fulfillments.service';
 import type { RefundAnswer } from './refunds.service';
 
-/** The refund as the OMS sees it: never the card number, only its last four digits. */
+/**
+ * The refund as the OMS sees it: never the card number, only its last four digits. A refund to a new card adds
+ * `newCard`: its number and PIN in full only when `newCard` carries them (the first answer that shows the loaded card).
+ */
 export function refundView(r: Refund) {
+  return refundShowing(r, {});
+}
+
+/** The refund, with a new card's number and PIN in full when `newCard` carries them. */
+export function refundShowing(r: Refund, newCard: Revealed) {
   return {
     refundId: r.id,
     orderId: r.orderId,
@@ -19,6 +28,9 @@ export function refundView(r: Refund) {
     maskedCardNumber: maskLast4(r.cardLast4),
     providerReference: r.providerTransactionId,
     ...(r.allocationId ? { partOf: r.allocationId, partIndex: r.partIndex } : {}),
+    ...(r.toNewCard
+      ? { newCard: { cardNumber: newCard.cardNumber ?? (r.cardLast4 ? maskLast4(r.cardLast4) : null), pin: newCard.pin ?? null, cardLast4: r.cardLast4 } }
+      : {}),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
   };
@@ -58,4 +70,5 @@ export function allocationView(a: RefundAllocation, parts: Refund[]) {
 }
 
 /** The answer to a refund request or read, whichever form it took. */
-export const refundAnswerView = (answer: RefundAnswer) => ('refund' in answer ? refundView(answer.refund) : allocationView(answer.allocation, answer.parts));
+export const refundAnswerView = (answer: RefundAnswer, revealed = true) =>
+  'refund' in answer ? refundShowing(answer.refund, (revealed && answer.newCard) || {}) : allocationView(answer.allocation, answer.parts);

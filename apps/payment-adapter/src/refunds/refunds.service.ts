@@ -13,12 +13,16 @@ import { Settlement } from '../settlements/settlement.entity';
 import { RefundLock } from './refund-lock';
 import { allocateRefund } from './refund-allocation';
 import { decideRefund, nextRefundStatus, RefundDecision, RefundEvent, RefundKind } from './refund-state';
-import { Refund, RefundAllocation } from './refund.entity';
+import { newCardLine, Refund, RefundAllocation } from './refund.entity';
+import { FulfillmentResult, FulfillmentsService, Revealed } from '../fulfillments/fulfillments.service';
+import { Metrics } from '../observability/metrics';
 
 export interface RefundRequest {
   orderId: string;
   settlementId?: string;
   cardNumber?: string;
+  /** A refund to a new electronic card, from this card set (or the default one). */
+  toNewCard?: { cardSetId?: string };
   amount: string;
   currency: string;
 }
@@ -67,7 +71,7 @@ function refundRefused(decision: RefundDecision & { accepted: false }, amount: M
 }
 
 /** What a refund request is answered with: one refund, or a refund that named only its order with its parts. */
-export type RefundAnswer = { refund: Refund } | { allocation: RefundAllocation; parts: Refund[] };
+export type RefundAnswer = { refund: Refund; newCard?: Revealed } | { allocation: RefundAllocation; parts: Refund[] };
 
 const isDuplicateKey = (error: unknown) =>
   error instanceof QueryFailedError && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
@@ -113,6 +117,8 @@ export class RefundsService {
     private readonly history: HistoryService,
     private readonly lock: RefundLock,
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    private readonly fulfillments: FulfillmentsService,
+    private readonly metrics: Metrics,
   ) {}
 
   /**
@@ -122,6 +128,10 @@ export class RefundsService {
   async refund(request: RefundRequest, actor: string, idempotencyKey: string, grants: RefundGrants = { mayCredit: false }): Promise<RefundAnswer> {
     const hasSettlement = request.settlementId !== undefined;
     const hasCard = request.cardNumber !== undefined;
+    if (request.toNewCard !== undefined && (hasSettlement || hasCard)) {
+      const problem = 'toNewCard goes to a new card: not with settlementId or cardNumber';
+      throw validationFailed([...(hasSettlement ? ['settlementId'] : []), ...(hasCard ? ['cardNumber'] : []), 'toNewCard'].map((field) => ({ field, problems: [problem] })));
+    }
     if (hasSettlement && hasCard) {
       const problem = 'at most one of settlementId or cardNumber may be given (neither: the refund is split across the cards the order settled on)';
       throw validationFailed([
@@ -130,12 +140,117 @@ export class RefundsService {
       ]);
     }
     const amount = parseAmount(request.amount, request.currency);
+    if (request.toNewCard !== undefined) return this.refundToNewCard(request, amount, actor, idempotencyKey, grants);
     if (!hasSettlement && !hasCard) return this.refundAcrossCards(request, amount, actor, idempotencyKey);
 
     const refund = (await this.byKey(idempotencyKey)) ?? (await this.accept(request, amount, actor, idempotencyKey, grants));
     const attempt = await this.lock.run(refund.id, () => this.advance(refund, actor));
     if (attempt.kind === 'SUCCEEDED') return { refund };
     throw refundNotDone(refund, attempt);
+  }
+
+  /**
+   * A refund to a new card: accepted under the order's lock against its ceiling (within it a REFUND, beyond it a
+   * CREDIT for a credits key), stored PENDING, then made by the gift card fulfillment steps (allocate, activate,
+   * issue as return-related) of the order line `refund:<refundId>`: the same resumable sequence, lost-answer
+   * resolution and PIN kept encrypted until shown once as a sold card. A retry with the key continues the same line.
+   */
+  private async refundToNewCard(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string, grants: RefundGrants): Promise<RefundAnswer> {
+    const refund = (await this.byKey(idempotencyKey)) ?? (await this.acceptToNewCard(request, amount, actor, idempotencyKey, grants));
+    const newCard = await this.lock.run(refund.id, () => this.loadNewCard(refund, actor));
+    return { refund, newCard };
+  }
+
+  private async acceptToNewCard(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string, grants: RefundGrants): Promise<Refund> {
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        await m.query(`SELECT pg_advisory_xact_lock(hashtext('refund-order:' || $1::text))`, [request.orderId]);
+        const order = await this.orderRefundable(m, request.orderId, amount.currency);
+        // A new card is no card of another tender: within the ceiling it is a refund, beyond it a credit.
+        const decision = decideRefund(amount.minor, {
+          orderSettledMinor: order.settledMinor,
+          orderRefundedMinor: order.refundedMinor,
+          toSettledCard: true,
+          mayCredit: grants.mayCredit,
+        });
+        if (!decision.accepted) {
+          const money = (minor: bigint) => formatAmount({ minor, currency: amount.currency });
+          throw businessRule(
+            decision.code,
+            `Refund of ${formatAmount(amount)} exceeds what is left to refund of order ${request.orderId}: ${money(decision.refundableMinor)}`,
+            { orderId: request.orderId, settledAmount: money(order.settledMinor), refundedAmount: money(order.refundedMinor), refundableAmount: money(decision.refundableMinor) },
+          );
+        }
+        return this.storePending(m, {
+          orderId: request.orderId,
+          settlementId: null,
+          idempotencyKey,
+          card: null,
+          newCardSetId: request.toNewCard?.cardSetId ?? null,
+          amount,
+          kind: decision.kind,
+          actor,
+          authorizationId: null,
+          detail: { kind: decision.kind, toNewCard: true, refundableAmount: formatAmount({ minor: decision.refundableMinor, currency: amount.currency }) },
+        });
+      });
+    } catch (error) {
+      if (isDuplicateKey(error)) {
+        const existing = await this.byKey(idempotencyKey);
+        if (existing) return existing;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Under the refund's lock: runs (or continues) the fulfillment of the refund's card, and marks the refund
+   * SUCCEEDED with the card once it is loaded. What to show once comes from the fulfillment (empty after).
+   */
+  private async loadNewCard(refund: Refund, actor: string): Promise<Revealed> {
+    Object.assign(refund, await this.dataSource.getRepository(Refund).findOneByOrFail({ id: refund.id }));
+    if (refund.status === 'FAILED') throw refundNotDone(refund, { kind: 'FAILED' });
+    let made: FulfillmentResult;
+    try {
+      made = await this.fulfillments.fulfill(
+        {
+          orderId: refund.orderId,
+          lineId: newCardLine(refund.id),
+          kind: 'ELECTRONIC',
+          cardSetId: refund.newCardSetId ?? undefined,
+          amount: formatAmount({ minor: refund.amountMinor, currency: refund.currency }),
+          currency: refund.currency,
+          returnRelated: true,
+        },
+        actor,
+        refund.idempotencyKey ?? undefined,
+      );
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      if (error.code === 'FULFILLMENT_DECLINED') {
+        const reason = String(error.details?.reason ?? 'DECLINED');
+        await this.move(refund, 'DECLINED', { failureReason: reason }, actor, undefined, { fulfillmentId: error.details?.fulfillmentId, step: error.details?.step });
+        throw businessRule(reason, `The provider declined the new card's ${String(error.details?.step ?? '').toLowerCase()} step: ${reason}`, {
+          refundId: refund.id,
+          reason,
+          step: error.details?.step,
+        });
+      }
+      throw new DomainError(error.status, error.code, error.message, { ...error.details, refundId: refund.id });
+    }
+    const card = made.fulfillment;
+    if (refund.status === 'PENDING') {
+      await this.move(
+        refund,
+        'ISSUED',
+        { providerTransactionId: card.issueReference, cardHash: card.cardHash!, cardEncrypted: card.cardEncrypted!, cardLast4: card.cardLast4! },
+        actor,
+        undefined,
+        { fulfillmentId: card.id },
+      );
+      this.metrics.refundsToNewCards.inc({ kind: refund.kind });
+    }
+    return made.revealed;
   }
 
   /** A refund by its id: one refund (a part too), or a refund that named only its order, with its parts. */
@@ -313,7 +428,9 @@ export class RefundsService {
       orderId: string;
       settlementId: string | null;
       idempotencyKey: string | null;
-      card: ProtectedCard;
+      /** Null for a refund to a new card (filled once the card is loaded). */
+      card: ProtectedCard | null;
+      newCardSetId?: string | null;
       amount: Money;
       kind: RefundKind;
       actor: string;
@@ -327,9 +444,11 @@ export class RefundsService {
       orderId: r.orderId,
       settlementId: r.settlementId,
       idempotencyKey: r.idempotencyKey,
-      cardHash: r.card.hash,
-      cardEncrypted: r.card.encrypted,
-      cardLast4: r.card.last4,
+      cardHash: r.card?.hash ?? null!,
+      cardEncrypted: r.card?.encrypted ?? null!,
+      cardLast4: r.card?.last4 ?? null!,
+      toNewCard: r.card === null,
+      newCardSetId: r.newCardSetId ?? null,
       currency: r.amount.currency,
       amountMinor: r.amount.minor,
       kind: r.kind,
@@ -538,6 +657,8 @@ export class RefundsService {
         status,
         failureReason: refund.failureReason,
         providerTransactionId: refund.providerTransactionId,
+        // A refund to a new card learns its card when it is loaded.
+        ...(changes.cardHash ? { cardHash: refund.cardHash, cardEncrypted: refund.cardEncrypted, cardLast4: refund.cardLast4 } : {}),
         updatedAt: refund.updatedAt,
       });
       await this.history.append(m, {
