@@ -314,6 +314,8 @@ export class RefundsService {
   async resolvePending(refundId: string, actor: string): Promise<RefundResolution> {
     const refund = await this.getRefund(refundId);
     if (refund.status !== 'PENDING') return { refund, outcome: refund.status };
+    // A refund to a new card has no issue call of its own: its card's fulfillment is what the sweep resumes.
+    if (refund.toNewCard) return { refund, outcome: 'UNKNOWN' };
     const done = await this.lock.tryRun(refundId, 0, () => this.advance(refund, actor));
     if (!done) return { refund, outcome: 'UNKNOWN' };
     const kind = done.value.kind;
