@@ -25,6 +25,8 @@ export interface FulfillmentRequest {
   pin?: string;
   amount: string;
   currency: string;
+  /** Set by a refund to a new card (never by the fulfillment API): the card's value is issued as return-related. */
+  returnRelated?: boolean;
 }
 
 /** Secrets shown once: in the first answer that shows the completed card (never replayed, the PIN then erased). */
@@ -78,6 +80,7 @@ export class FulfillmentsService {
       cardHash: card?.hash ?? null,
       currency: amount.currency,
       amountMinor: amount.minor,
+      returnRelated: request.returnRelated ?? false,
     };
     const { id } = await this.findOrCreate(request, line, card, actor, idempotencyKey);
 
@@ -85,7 +88,8 @@ export class FulfillmentsService {
       const fulfillment = await this.get(id);
       const differing = differences(fulfillment, line);
       const reachedProvider = fulfillment.allocatedAt !== null || fulfillment.activatedAt !== null;
-      if (differing.length > 0 && !(fulfillment.status === 'FAILED' && !reachedProvider)) {
+      // A refund's card is never taken over by a fulfillment request, nor the other way round.
+      if (differing.length > 0 && (differing.includes('returnRelated') || !(fulfillment.status === 'FAILED' && !reachedProvider))) {
         throw new DomainError(
           HttpStatus.CONFLICT,
           'FULFILLMENT_CONFLICT',
@@ -152,6 +156,7 @@ export class FulfillmentsService {
           cardLast4: card?.last4 ?? null,
           currency: line.currency,
           amountMinor: line.amountMinor,
+          returnRelated: line.returnRelated ?? false,
           status: 'PENDING',
           createdAt: now,
           updatedAt: now,
@@ -313,7 +318,7 @@ export class FulfillmentsService {
     const result = await this.calls.run(
       this.intentFor(fulfillment, 'ISSUE'),
       (requestId) =>
-        this.provider.issue({ requestId, cardNumber, amount: { minor: fulfillment.amountMinor, currency: fulfillment.currency }, returnRelated: false }),
+        this.provider.issue({ requestId, cardNumber, amount: { minor: fulfillment.amountMinor, currency: fulfillment.currency }, returnRelated: fulfillment.returnRelated }),
       (value) => ({ transactionId: value.transactionId, resultMinor: fulfillment.amountMinor }),
       (m, value, call) => this.issued(fulfillment, call.id, value.transactionId, actor, m),
     );
