@@ -12,6 +12,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
+import { HistoryService } from '../history/history.service';
 import { Metrics } from '../observability/metrics';
 import { CardLease, HeldCardLease } from './card-lease';
 import { ProviderCall, ProviderCallOutcome, ProviderOperation } from './provider-call.entity';
@@ -42,6 +43,9 @@ export type Resolution =
   | { applied: false }
   | { applied: 'unknown' };
 
+/** The actor of a history event a look-up of a lost answer records (whoever asked: the sweep, an OMS retry). */
+const LOOK_UP_ACTOR = 'lost-answer-look-up';
+
 /** Calls that change money on a card: serialised per card so that a look-up of the card's state finds only ours. */
 const MONEY_MOVING: ReadonlySet<ProviderOperation> = new Set(['HOLD', 'REDEEM_FROM_HOLD', 'RELEASE_HOLD', 'REDEEM', 'ISSUE', 'ACTIVATE', 'VOID']);
 
@@ -71,6 +75,7 @@ export class ProviderCallsService {
     private readonly metrics: Metrics,
     private readonly cards: CardLease,
     @Inject('CARD_LEASE_WAIT_MS') private readonly cardWaitMs: number,
+    private readonly history: HistoryService,
   ) {
     this.settleDelayMs = graceMs;
   }
@@ -282,19 +287,43 @@ export class ProviderCallsService {
     });
   }
 
+  /**
+   * Records what a look-up proved, with the order's history event (TRANSACTION_RESOLVED, which tells the OMS:
+   * `transaction.resolved`) in the same commit: the OMS may have been told the outcome was unknown.
+   */
   private async settleOutcome(call: ProviderCall, outcome: 'APPLIED' | 'NOT_APPLIED', transactionId: string | null, resultMinor: bigint | null, note: string) {
+    const from = call.outcome;
     call.outcome = outcome;
     call.providerTransactionId = transactionId;
     call.resultMinor = resultMinor;
     call.resolutionNote = note;
-    await this.dataSource.getRepository(ProviderCall).update(call.id, {
-      outcome,
-      providerTransactionId: transactionId,
-      resultMinor,
-      resolutionNote: note,
-      candidates: null,
-      completedAt: new Date(),
-      nextCheckAt: null,
+    await this.dataSource.transaction(async (manager) => {
+      await manager.getRepository(ProviderCall).update(call.id, {
+        outcome,
+        providerTransactionId: transactionId,
+        resultMinor,
+        resolutionNote: note,
+        candidates: null,
+        completedAt: new Date(),
+        nextCheckAt: null,
+      });
+      await this.history.append(manager, {
+        orderId: call.orderId ?? '',
+        authorizationId: call.authorizationId,
+        settlementId: call.settlementId,
+        refundId: call.refundId,
+        fulfillmentId: call.fulfillmentId,
+        type: 'TRANSACTION_RESOLVED',
+        fromState: from,
+        toState: outcome,
+        amountMinor: resultMinor ?? call.amountMinor,
+        currency: call.currency,
+        actor: LOOK_UP_ACTOR,
+        providerCallId: call.id,
+        providerTransactionId: transactionId,
+        providerMessage: note,
+        detail: { operation: call.operation, applied: outcome === 'APPLIED' },
+      });
     });
   }
 }

@@ -1,6 +1,7 @@
 import { returnedRows } from '@gcpa/database';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { HistoryService } from '../history/history.service';
 import { backoffCeilingMs } from '../settlement-job/backoff';
 
 export interface DueCall {
@@ -12,6 +13,19 @@ export interface DueCall {
   checkAttempts: number;
   createdAt: Date;
   givenUp: boolean;
+}
+
+interface GivenUpCall {
+  id: string;
+  operation: string;
+  order_id: string | null;
+  authorization_id: string | null;
+  settlement_id: string | null;
+  refund_id: string | null;
+  fulfillment_id: string | null;
+  amount_minor: string | null;
+  currency: string | null;
+  provider_message: string | null;
 }
 
 /** How long a sweep holds the calls it claimed (pushed-out `next_check_at`); a crashed sweep's come back after it. */
@@ -26,7 +40,10 @@ export const CHECK_BACKOFF = { baseMs: 5000, maxMs: 300_000 };
  */
 @Injectable()
 export class RecoveryClaims {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly history: HistoryService,
+  ) {}
 
   async claim(limit: number): Promise<DueCall[]> {
     const rows = returnedRows<{
@@ -85,16 +102,39 @@ export class RecoveryClaims {
 
   /**
    * Given up: UNKNOWN, listed for an operator, and still checked every `recheckMs` (a provider that answers
-   * again days later still gets its calls resolved without anyone asking).
+   * again days later still gets its calls resolved without anyone asking). Recorded in the order's history
+   * (TRANSACTION_GIVEN_UP, which tells the OMS: `transaction.unknown`) in the same commit.
    */
-  async giveUp(id: string, attempts: number, recheckMs: number): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE provider_call SET outcome = 'UNKNOWN', check_attempts = $2::int, given_up_at = now(),
-              next_check_at = now() + make_interval(secs => $3::double precision / 1000),
-              provider_message = coalesce(provider_message || '; ', '') || 'unresolved after ' || $2::int::text || ' checks'
-        WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN')`,
-      [id, attempts, recheckMs],
-    );
+  async giveUp(id: string, attempts: number, recheckMs: number, actor: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const [call] = returnedRows<GivenUpCall>(
+        await manager.query(
+          `UPDATE provider_call SET outcome = 'UNKNOWN', check_attempts = $2::int, given_up_at = now(),
+                  next_check_at = now() + make_interval(secs => $3::double precision / 1000),
+                  provider_message = coalesce(provider_message || '; ', '') || 'unresolved after ' || $2::int::text || ' checks'
+            WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN')
+            RETURNING id, operation, order_id, authorization_id, settlement_id, refund_id, fulfillment_id, amount_minor, currency, provider_message`,
+          [id, attempts, recheckMs],
+        ),
+      );
+      if (!call) return;
+      await this.history.append(manager, {
+        orderId: call.order_id ?? '',
+        authorizationId: call.authorization_id,
+        settlementId: call.settlement_id,
+        refundId: call.refund_id,
+        fulfillmentId: call.fulfillment_id,
+        type: 'TRANSACTION_GIVEN_UP',
+        fromState: 'UNKNOWN',
+        toState: 'UNKNOWN',
+        amountMinor: call.amount_minor === null ? null : BigInt(call.amount_minor),
+        currency: call.currency,
+        actor,
+        providerCallId: call.id,
+        providerMessage: call.provider_message,
+        detail: { operation: call.operation, checks: attempts },
+      });
+    });
   }
 
   /** An operator's request to check a given-up call again from scratch, now. False when it is not given up. */
