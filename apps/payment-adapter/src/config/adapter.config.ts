@@ -245,7 +245,7 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(3600) @IsInt()
   WEBHOOK_LEASE_SECONDS: number = 60;
 
-  /** Deliveries claimed (and sent side by side, one per order) per round. */
+  /** Deliveries one instance has in flight at most (side by side, one per order at a time). */
   @ToInt() @Min(1) @Max(1000) @IsInt()
   WEBHOOK_BATCH_SIZE: number = 20;
 

@@ -35,10 +35,12 @@ export class WebhookDeliveriesController {
   @Idempotent('optional')
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Optional: asking twice never sends twice. With a key, a retry replays the first answer' })
   @ApiOperation({
-    summary: 'Queue a delivery again (FAILED, or DELIVERED to send it once more): due now, with a new retry window',
-    description: 'A delivery already PENDING stays as it is (it is on its way). Operator and payments keys.',
+    summary: 'Queue a FAILED delivery again: due now, with a new retry window (WEBHOOK_RETRY_FOR_SECONDS)',
+    description:
+      'Safe to repeat: a delivery PENDING (on its way) or DELIVERED (answered 2xx) is left as it is and answered as it stands, ' +
+      'so a retry of this request never sends twice. Operator and payments keys.',
   })
-  @ApiResponse({ status: 202, type: WebhookDeliveryResponse, description: 'The delivery, PENDING' })
+  @ApiResponse({ status: 202, type: WebhookDeliveryResponse, description: 'The delivery: PENDING once queued again (or DELIVERED, when it already was)' })
   async redeliver(@Param('id', uuidPipe()) id: string) {
     const delivery = await this.deliveries.requeue(id, this.settings.retryForMs);
     if (!delivery) throw notFound('webhook delivery', id);

@@ -118,14 +118,15 @@ export class WebhookDeliveries {
   }
 
   /**
-   * Queued again, due now, with a new retry window (`retryForMs`) and its attempts kept. A delivery already
-   * PENDING is left as it is, so a repeated request never sends twice. Null when there is no such delivery.
+   * A FAILED delivery queued again, due now, with a new retry window (`retryForMs`) and its attempts kept.
+   * Anything else is left as it is: PENDING is on its way, DELIVERED was answered 2xx, so asking again (a
+   * retry of the request) never sends twice. Null when there is no such delivery.
    */
   async requeue(id: string, retryForMs: number): Promise<WebhookDelivery | null> {
     await this.dataSource.query(
-      `UPDATE webhook_delivery SET status = 'PENDING', next_attempt_at = now(), updated_at = now(), delivered_at = NULL,
+      `UPDATE webhook_delivery SET status = 'PENDING', next_attempt_at = now(), updated_at = now(),
               retry_until = now() + make_interval(secs => $2::double precision / 1000)
-        WHERE id = $1 AND status <> 'PENDING'`,
+        WHERE id = $1 AND status = 'FAILED'`,
       [id, retryForMs],
     );
     return this.byId(id);

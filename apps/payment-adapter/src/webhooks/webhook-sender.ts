@@ -44,24 +44,36 @@ export class WebhookSender implements OnApplicationBootstrap, OnApplicationShutd
     await this.loop;
   }
 
+  /**
+   * Keeps up to WEBHOOK_BATCH_SIZE deliveries in flight: claims more whenever one finishes (the next event of
+   * its order is due at once), and polls every WEBHOOK_POLL_INTERVAL_MS otherwise. A receiver that hangs holds
+   * one slot until the timeout, never the others.
+   */
   private async run(): Promise<void> {
+    const inFlight = new Set<Promise<void>>();
     while (!this.stopped) {
       let claimed = 0;
-      try {
-        claimed = await this.round();
-      } catch (error) {
-        if (!this.stopped) this.logger.warn(`webhook round failed: ${(error as Error).message}`);
+      const free = this.settings.batchSize - inFlight.size;
+      if (free > 0) {
+        try {
+          const due = await this.deliveries.claim(this.owner, free, this.settings.leaseSeconds);
+          claimed = due.length;
+          for (const delivery of due) {
+            const sending: Promise<void> = this.deliver(delivery)
+              .catch((error) => this.logger.warn(`webhook ${delivery.id} not recorded: ${(error as Error).message}`))
+              .finally(() => {
+                inFlight.delete(sending);
+                this.wake?.();
+              });
+            inFlight.add(sending);
+          }
+        } catch (error) {
+          if (!this.stopped) this.logger.warn(`webhook claim failed: ${(error as Error).message}`);
+        }
       }
-      // A full round may have more behind it (the next event of each order): look again at once.
       if (claimed === 0 && !this.stopped) await this.pause(this.settings.pollIntervalMs);
     }
-  }
-
-  /** One round: claims what is due (one delivery per order at most) and sends them side by side. */
-  async round(): Promise<number> {
-    const due = await this.deliveries.claim(this.owner, this.settings.batchSize, this.settings.leaseSeconds);
-    await Promise.all(due.map((delivery) => this.deliver(delivery)));
-    return due.length;
+    await Promise.all(inFlight);
   }
 
   private async deliver(delivery: WebhookDelivery): Promise<void> {
@@ -111,11 +123,14 @@ export class WebhookSender implements OnApplicationBootstrap, OnApplicationShutd
     }
   }
 
+  /** Waits `ms`, or less when a delivery finishes or the application stops. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
+      const self = this;
       function done() {
         clearTimeout(timer);
+        if (self.wake === done) self.wake = null;
         resolve();
       }
       this.wake = done;
