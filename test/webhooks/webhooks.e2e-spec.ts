@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { omsClient, withKey } from '../harness/clients';
 import { Stack, startStack } from '../harness/stack';
-import { authorize, runJob, settleLater } from '../settlement-job/job-helpers';
+import { authorize, runJob, settleLater, voidHoldBehindOurBack } from '../settlement-job/job-helpers';
 import { Arrival, Receiver, startReceiver, TEST_WEBHOOK_SECRET, until } from './receiver';
 
 /**
@@ -174,29 +174,10 @@ describe('webhook notifications', () => {
     expect((await deliveryRows(order.orderId))[0].status).toBe('DELIVERED');
   });
 
-  /** The hold disappears at the provider behind our back (voided, where the sandbox lets holds be): a redeem is declined. */
-  async function voidHoldsBehindOurBack(cardNumber: string) {
-    const holdId = (await stack.admin.card(cardNumber)).holds.find((h) => h.status === 'OPEN')!.holdId;
-    await fetch(`${stack.sandbox.url}/_sandbox/behaviour`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ voidHolds: true }) });
-    const voided = await fetch(`${stack.sandbox.url}/merchant/voidTransaction`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        Authorization: `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`,
-        Brand: 'test-brand',
-        Location: 'ops',
-        Terminal: 'ops',
-      },
-      body: JSON.stringify({ transactionId: holdId }),
-    });
-    expect((await voided.json()).success).toBe(true);
-    await fetch(`${stack.sandbox.url}/_sandbox/behaviour`, { method: 'DELETE' });
-  }
-
   it('tells the OMS of a failed batch settlement and of a fulfillment completed or failed', async () => {
     const order = await authorize(stack, '100.00', '40.00');
     await settleLater(stack.oms, order.authorizationId, '40.00', 'INV-1', true);
-    await voidHoldsBehindOurBack(order.cardNumber);
+    await voidHoldBehindOurBack(stack, order.cardNumber);
     expect(await runJob(stack.oms)).toMatchObject({ failed: 1 });
     // The redeem's decline shows the hold is gone: the authorization is closed EXPIRED, then the settlement FAILED.
     const [expiredNote, failedNote] = await until('two notes', () => receiver.deliveredFor(order.orderId).length === 2 && receiver.deliveredFor(order.orderId));
@@ -217,21 +198,34 @@ describe('webhook notifications', () => {
     if (done.data.pin) expect(JSON.stringify(notes.map((n: Arrival) => n.payload))).not.toContain(`"${done.data.pin}"`);
   });
 
-  it('tells the OMS when a lost answer is resolved by a look-up (the recovery sweep)', async () => {
+  it('tells the OMS when a call given up as unknown is resolved later by a look-up of the recovery sweep', async () => {
     const order = await authorize(stack, '100.00', '40.00');
     const settled = await stack.oms.post('/v1/settlements', { authorizationId: order.authorizationId, amount: '40.00', invoiceId: 'INV-1', final: true }, withKey());
     expect(settled.status).toBe(201);
     await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'], seed: 1 });
     const lost = await refund(order.orderId, settled.data.settlementId, '6.00');
-    await stack.admin.clearFaults();
     expect(lost.status).toBe(503);
-    await until('resolved by the sweep', async () => {
+    const [call] = await stack.db.query<{ id: string }>(`SELECT id FROM payment_adapter.provider_call WHERE order_id = $1 AND operation = 'ISSUE'`, [order.orderId]);
+    // A day later, still unknown (its look-ups are lost too): the sweep gives it up.
+    await stack.admin.setFaults({ dropRate: 1, methods: ['cardHistory'], seed: 1 });
+    await stack.db.query(`UPDATE payment_adapter.provider_call SET created_at = now() - interval '25 hours' WHERE id = $1`, [call.id]);
+    await until('given up', async () => {
       expect((await ops().post('/v1/recovery-runs')).status).toBe(200);
-      return (await stack.db.query(`SELECT 1 FROM payment_adapter.refund WHERE order_id = $1 AND status = 'SUCCEEDED'`, [order.orderId])).length === 1;
+      return (await stack.db.query(`SELECT 1 FROM payment_adapter.provider_call WHERE id = $1 AND given_up_at IS NOT NULL`, [call.id])).length === 1;
     });
-    const notes = await until('three notes', () => receiver.deliveredFor(order.orderId).length === 3 && receiver.deliveredFor(order.orderId));
-    expect(notes.map((a: Arrival) => a.payload.type)).toEqual(['settlement.settled', 'transaction.resolved', 'refund.succeeded']);
-    expect(notes[1].payload.data).toMatchObject({ status: 'APPLIED', amount: '6.00', cardLast4: order.cardNumber.slice(-4) });
+    await stack.admin.clearFaults();
+    // A given-up call is checked again every RECOVERY_GIVEN_UP_CHECK_SECONDS: made due now, until the client's
+    // circuit breaker (opened by the lost look-ups) lets the look-up through.
+    await until('resolved by the sweep', async () => {
+      await stack.db.query(`UPDATE payment_adapter.provider_call SET next_check_at = now() WHERE id = $1`, [call.id]);
+      expect((await ops().post('/v1/recovery-runs')).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return (await stack.db.query(`SELECT 1 FROM payment_adapter.refund WHERE order_id = $1 AND status = 'SUCCEEDED'`, [order.orderId])).length === 1;
+    }, 45000);
+    const notes = await until('four notes', () => receiver.deliveredFor(order.orderId).length === 4 && receiver.deliveredFor(order.orderId));
+    expect(notes.map((a: Arrival) => a.payload.type)).toEqual(['settlement.settled', 'transaction.unknown', 'transaction.resolved', 'refund.succeeded']);
+    expect(notes[1].payload.data).toMatchObject({ transactionId: call.id, operation: 'ISSUE', amount: '6.00', refundId: expect.any(String) });
+    expect(notes[2].payload.data).toMatchObject({ transactionId: call.id, status: 'APPLIED', amount: '6.00', cardLast4: order.cardNumber.slice(-4) });
   });
 
   it('tells the OMS when a call is given up as unknown, and when it is resolved', async () => {

@@ -7,12 +7,14 @@ import {
   ProviderOutcomeUnknownError,
   ProviderUnavailableError,
 } from '@gcpa/gift-card-provider';
+import { returnedRows } from '@gcpa/database';
 import { Money } from '@gcpa/money';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { HistoryService } from '../history/history.service';
+import { eventRefsOf } from '../history/call-refs';
 import { Metrics } from '../observability/metrics';
 import { CardLease, HeldCardLease } from './card-lease';
 import { ProviderCall, ProviderCallOutcome, ProviderOperation } from './provider-call.entity';
@@ -288,8 +290,8 @@ export class ProviderCallsService {
   }
 
   /**
-   * Records what a look-up proved, with the order's history event (TRANSACTION_RESOLVED, which tells the OMS:
-   * `transaction.resolved`) in the same commit: the OMS may have been told the outcome was unknown.
+   * Records what a look-up proved. A call the sweep had given up on (the OMS was told `transaction.unknown`)
+   * gets its history event TRANSACTION_RESOLVED (which tells the OMS: `transaction.resolved`) in the same commit.
    */
   private async settleOutcome(call: ProviderCall, outcome: 'APPLIED' | 'NOT_APPLIED', transactionId: string | null, resultMinor: bigint | null, note: string) {
     const from = call.outcome;
@@ -298,21 +300,17 @@ export class ProviderCallsService {
     call.resultMinor = resultMinor;
     call.resolutionNote = note;
     await this.dataSource.transaction(async (manager) => {
-      await manager.getRepository(ProviderCall).update(call.id, {
-        outcome,
-        providerTransactionId: transactionId,
-        resultMinor,
-        resolutionNote: note,
-        candidates: null,
-        completedAt: new Date(),
-        nextCheckAt: null,
-      });
+      const [row] = returnedRows<{ given_up: boolean }>(
+        await manager.query(
+          `UPDATE provider_call SET outcome = $2, provider_transaction_id = $3, result_minor = $4, resolution_note = $5,
+                  candidates = NULL, completed_at = $6, next_check_at = NULL
+            WHERE id = $1 RETURNING given_up_at IS NOT NULL AS given_up`,
+          [call.id, outcome, transactionId, resultMinor === null ? null : resultMinor.toString(), note, new Date()],
+        ),
+      );
+      if (!row?.given_up) return;
       await this.history.append(manager, {
-        orderId: call.orderId ?? '',
-        authorizationId: call.authorizationId,
-        settlementId: call.settlementId,
-        refundId: call.refundId,
-        fulfillmentId: call.fulfillmentId,
+        ...eventRefsOf(call),
         type: 'TRANSACTION_RESOLVED',
         fromState: from,
         toState: outcome,

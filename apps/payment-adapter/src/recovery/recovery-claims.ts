@@ -1,6 +1,7 @@
 import { returnedRows } from '@gcpa/database';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { CallRefs, eventRefsOf } from '../history/call-refs';
 import { HistoryService } from '../history/history.service';
 import { backoffCeilingMs } from '../settlement-job/backoff';
 
@@ -15,14 +16,9 @@ export interface DueCall {
   givenUp: boolean;
 }
 
-interface GivenUpCall {
+interface GivenUpCall extends CallRefs {
   id: string;
   operation: string;
-  order_id: string | null;
-  authorization_id: string | null;
-  settlement_id: string | null;
-  refund_id: string | null;
-  fulfillment_id: string | null;
   amount_minor: string | null;
   currency: string | null;
   provider_message: string | null;
@@ -113,17 +109,14 @@ export class RecoveryClaims {
                   next_check_at = now() + make_interval(secs => $3::double precision / 1000),
                   provider_message = coalesce(provider_message || '; ', '') || 'unresolved after ' || $2::int::text || ' checks'
             WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN')
-            RETURNING id, operation, order_id, authorization_id, settlement_id, refund_id, fulfillment_id, amount_minor, currency, provider_message`,
+            RETURNING id, operation, order_id AS "orderId", authorization_id AS "authorizationId", settlement_id AS "settlementId",
+                      refund_id AS "refundId", fulfillment_id AS "fulfillmentId", amount_minor, currency, provider_message`,
           [id, attempts, recheckMs],
         ),
       );
       if (!call) return;
       await this.history.append(manager, {
-        orderId: call.order_id ?? '',
-        authorizationId: call.authorization_id,
-        settlementId: call.settlement_id,
-        refundId: call.refund_id,
-        fulfillmentId: call.fulfillment_id,
+        ...eventRefsOf(call),
         type: 'TRANSACTION_GIVEN_UP',
         fromState: 'UNKNOWN',
         toState: 'UNKNOWN',
