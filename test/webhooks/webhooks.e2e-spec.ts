@@ -101,6 +101,7 @@ describe('webhook notifications', () => {
     expect(rows[0]).toMatchObject({ status: 'DELIVERED', last_response_status: 200 });
 
     const [settledNote, refundNote] = receiver.deliveredFor(order.orderId);
+    expect(Object.keys(settledNote.payload)).toEqual(['id', 'type', 'createdAt', 'data']);
     expect(settledNote.payload).toEqual({
       id: settledNote.id,
       type: 'settlement.settled',

@@ -167,7 +167,7 @@ function toDelivery(r: Record<string, any>): WebhookDelivery {
     paymentEventId: r.payment_event_id === null ? null : String(r.payment_event_id),
     orderId: r.order_id,
     type: r.type,
-    payload: typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+    payload: bodyOf(typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload),
     status: r.status,
     attempts: Number(r.attempts),
     nextAttemptAt: new Date(r.next_attempt_at),
@@ -180,4 +180,9 @@ function toDelivery(r: Record<string, any>): WebhookDelivery {
     createdAt: new Date(r.created_at),
     updatedAt: new Date(r.updated_at),
   };
+}
+
+/** The body in the contract's order, `{id, type, createdAt, data}` (jsonb keeps keys in an order of its own). */
+function bodyOf(p: WebhookDelivery['payload']): WebhookDelivery['payload'] {
+  return { id: p.id, type: p.type, createdAt: p.createdAt, data: p.data };
 }

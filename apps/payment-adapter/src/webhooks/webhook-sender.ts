@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { Webhook } from 'standardwebhooks';
@@ -18,7 +18,7 @@ const EXCERPT_CHARS = 500;
  * At least once: a sender killed mid-delivery leaves the row PENDING, and it is sent again after its lease.
  */
 @Injectable()
-export class WebhookSender implements OnApplicationBootstrap, OnApplicationShutdown {
+export class WebhookSender implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('WebhookSender');
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly signer: Webhook | null;
@@ -38,7 +38,8 @@ export class WebhookSender implements OnApplicationBootstrap, OnApplicationShutd
     if (this.settings.enabled) this.loop = this.run();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the database closes: the deliveries in flight finish (at most WEBHOOK_TIMEOUT_MS) and are recorded. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     this.wake?.();
     await this.loop;
