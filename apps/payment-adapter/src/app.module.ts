@@ -20,6 +20,7 @@ import { OrdersModule } from './orders/orders.module';
 import { FulfillmentsModule } from './fulfillments/fulfillments.module';
 import { ConsoleModule } from './console/console.module';
 import { IdempotencyRetentionModule } from './idempotency/idempotency-retention';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Global()
 @Module({})
@@ -62,6 +63,7 @@ export class AppModule {
         FulfillmentsModule,
         ConsoleModule,
         IdempotencyRetentionModule,
+        WebhooksModule,
       ],
     };
   }

@@ -224,6 +224,42 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(8760) @IsInt()
   RECONCILIATION_WINDOW_HOURS: number = 48;
 
+  // Notifications to the OMS (Standard Webhooks): see the README, "Notifications"
+  /** Where every notification is POSTed. Unset: nothing is sent, and no outbox rows are written. */
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
+  WEBHOOK_URL?: string = undefined;
+
+  /** The signing secret shared with the receiver: `whsec_` and base64 (Standard Webhooks). Required with WEBHOOK_URL. */
+  @IsOptional() @Matches(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, { message: 'must be whsec_ followed by base64 (at least 12 bytes)' })
+  WEBHOOK_SECRET?: string = undefined;
+
+  /** A receiver that has not answered within this is cut off; the attempt counts as failed. */
+  @ToInt() @Min(100) @Max(120000) @IsInt()
+  WEBHOOK_TIMEOUT_MS: number = 10000;
+
+  /** How often the sender looks for due deliveries when the last look found none. */
+  @ToInt() @Min(50) @Max(600000) @IsInt()
+  WEBHOOK_POLL_INTERVAL_MS: number = 1000;
+
+  /** How long a sender's claim on a delivery lasts; a sender that died mid-delivery leaves it to another after this. */
+  @ToInt() @Min(1) @Max(3600) @IsInt()
+  WEBHOOK_LEASE_SECONDS: number = 60;
+
+  /** Deliveries one instance has in flight at most (side by side, one per order at a time). */
+  @ToInt() @Min(1) @Max(1000) @IsInt()
+  WEBHOOK_BATCH_SIZE: number = 20;
+
+  /** A delivery not answered 2xx for this long after it was queued is FAILED (listed for an operator). */
+  @ToInt() @Min(1) @Max(31536000) @IsInt()
+  WEBHOOK_RETRY_FOR_SECONDS: number = 86400;
+
+  /** Retry backoff: the first retry's ceiling, doubled each attempt (with jitter), capped at the max. */
+  @ToInt() @Min(1) @Max(3600000) @IsInt()
+  WEBHOOK_RETRY_BASE_MS: number = 5000;
+
+  @ToInt() @Min(1) @Max(86400000) @IsInt()
+  WEBHOOK_RETRY_MAX_MS: number = 3600000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
@@ -243,6 +279,8 @@ export class AdapterConfig {
     } catch (error) {
       problems.push((error as Error).message);
     }
+    if (this.WEBHOOK_URL && !this.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET: required when WEBHOOK_URL is set (unset)');
+    if (this.WEBHOOK_LEASE_SECONDS * 1000 <= this.WEBHOOK_TIMEOUT_MS) problems.push('WEBHOOK_LEASE_SECONDS: must be longer than WEBHOOK_TIMEOUT_MS (a claim would run out mid-delivery)');
     if (!this.isProduction) return problems;
     if (!this.API_KEYS) problems.push('API_KEYS: required when NODE_ENV=production (unset)');
     if (this.CARD_DATA_KEY === DEV_CARD_DATA_KEY) problems.push('CARD_DATA_KEY: the development key is refused when NODE_ENV=production');

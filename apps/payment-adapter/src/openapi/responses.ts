@@ -289,3 +289,42 @@ export class HealthResponse {
 export class LivenessResponse {
   @ApiProperty({ example: 'ok' }) status: string;
 }
+
+export class WebhookPayloadResponse {
+  @ApiProperty({ example: '5c2d8e1f-4a3b-4c6d-9e8f-7a6b5c4d3e2f', format: 'uuid', description: 'The notification id, also the webhook-id header (the same on every attempt)' }) id: string;
+  @ApiProperty({
+    enum: ['settlement.settled', 'settlement.failed', 'authorization.expiring', 'authorization.expired', 'authorization.reauthorized', 'transaction.unknown', 'transaction.resolved', 'refund.succeeded', 'fulfillment.completed', 'fulfillment.failed'],
+    example: 'settlement.settled',
+  })
+  type: string;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Ids, the amount as a decimal string, the card\'s last 4 digits and the state reached; never a card number or PIN',
+    example: { orderId: 'ORD-10042', authorizationId: ID, settlementId: '7d1e2f34-5a6b-4c7d-8e9f-0a1b2c3d4e5f', refundId: null, fulfillmentId: null, amount: '60.00', currency: 'USD', cardLast4: '0001', status: 'SETTLED' },
+  })
+  data: Record<string, unknown>;
+}
+
+export class WebhookDeliveryResponse {
+  @ApiProperty({ example: '5c2d8e1f-4a3b-4c6d-9e8f-7a6b5c4d3e2f', format: 'uuid' }) deliveryId: string;
+  @ApiProperty({ example: 'ORD-10042' }) orderId: string;
+  @ApiProperty({ example: 'settlement.settled' }) type: string;
+  @ApiProperty({ enum: ['PENDING', 'DELIVERED', 'FAILED'], example: 'FAILED' }) status: string;
+  @ApiProperty({ example: 14 }) attempts: number;
+  @ApiProperty({ example: TIME, format: 'date-time', nullable: true, type: String }) lastAttemptAt: string | null;
+  @ApiProperty({ example: 500, nullable: true, type: Number, description: "The receiver's last HTTP status; null when it did not answer" }) lastResponseStatus: number | null;
+  @ApiProperty({ example: 'Internal Server Error', nullable: true, type: String, description: "The first 500 characters of the receiver's last answer" }) lastResponseExcerpt: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'Why the last attempt got no answer (timeout, connection refused)' }) lastError: string | null;
+  @ApiProperty({ example: null, format: 'date-time', nullable: true, type: String, description: 'When it is tried next (PENDING only)' }) nextAttemptAt: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time', description: 'Tried until then, then FAILED' }) retryUntil: string;
+  @ApiProperty({ example: null, format: 'date-time', nullable: true, type: String }) deliveredAt: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: WebhookPayloadResponse, description: 'The body POSTed to WEBHOOK_URL' }) payload: WebhookPayloadResponse;
+}
+
+export class WebhookDeliveryPageResponse {
+  @ApiProperty({ type: [WebhookDeliveryResponse] }) items: WebhookDeliveryResponse[];
+  @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String }) nextCursor: string | null;
+}

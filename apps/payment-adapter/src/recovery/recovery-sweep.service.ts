@@ -158,7 +158,7 @@ export class RecoverySweep {
         await this.claims.checkLater(call.id, attempts, this.settings.givenUpCheckMs);
         report.retried += 1;
       } else if (Date.now() - call.createdAt.getTime() >= this.settings.giveUpAfterMs) {
-        await this.claims.giveUp(call.id, attempts, this.settings.givenUpCheckMs);
+        await this.claims.giveUp(call.id, attempts, this.settings.givenUpCheckMs, RECOVERY_ACTOR);
         report.gaveUp += 1;
       } else {
         // Backed off, but looked at again no later than the moment it would be given up.

@@ -14,6 +14,7 @@ import { SettlementInvoiceOnce1764000000510 } from './1764000000510-settlement-i
 import { Reconciliation1764000000600 } from './1764000000600-reconciliation';
 import { RefundAllocations1764000000800 } from './1764000000800-refund-allocations';
 import { RefundToNewCard1764000000801 } from './1764000000801-refund-to-new-card';
+import { WebhookDeliveries1764000000700 } from './1764000000700-webhook-deliveries';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */
 export const adapterMigrations = [
@@ -31,6 +32,7 @@ export const adapterMigrations = [
   RefundKind1764000000500,
   SettlementInvoiceOnce1764000000510,
   Reconciliation1764000000600,
+  WebhookDeliveries1764000000700,
   RefundAllocations1764000000800,
   RefundToNewCard1764000000801,
 ];
