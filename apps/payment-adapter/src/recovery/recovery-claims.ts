@@ -153,10 +153,15 @@ export class RecoveryClaims {
           AND (
             (pc.operation = 'REDEEM_FROM_HOLD' AND a.state = 'OPEN'
               AND EXISTS (SELECT 1 FROM settlement s WHERE s.id = pc.settlement_id AND s.status = 'PROCESSING'))
-            OR (pc.operation = 'HOLD' AND pc.provider_transaction_id IS DISTINCT FROM a.provider_hold_id
+            OR (pc.operation = 'HOLD'
+              -- a hold no link owns, or the hold of a link the expiry job closed (re-authorized, expired) before its release
+              AND (pc.provider_transaction_id IS DISTINCT FROM a.provider_hold_id OR a.closed_reason IN ('REAUTHORIZED', 'EXPIRED'))
               AND NOT EXISTS (SELECT 1 FROM provider_call r WHERE r.operation = 'RELEASE_HOLD'
                                AND r.provider_hold_id = pc.provider_transaction_id
-                               AND (r.outcome IN ('SUCCEEDED', 'APPLIED') OR r.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))
+                               AND (r.outcome IN ('SUCCEEDED', 'APPLIED') OR r.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE'))
+              AND NOT EXISTS (SELECT 1 FROM provider_call u WHERE u.authorization_id = a.id AND u.operation = 'REDEEM_FROM_HOLD'
+                               AND u.provider_hold_id = pc.provider_transaction_id
+                               AND (u.outcome IN ('SUCCEEDED', 'APPLIED') OR u.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))
           )
         LIMIT $1`,
       [limit, settledSeconds],
