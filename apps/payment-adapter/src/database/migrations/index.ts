@@ -11,6 +11,7 @@ import { IdempotencyScope1764000000300 } from './1764000000300-idempotency-scope
 import { RefundKind1764000000500 } from './1764000000500-refund-kind';
 import { SettlementInvoiceOnce1764000000510 } from './1764000000510-settlement-invoice-once';
 import { Reconciliation1764000000600 } from './1764000000600-reconciliation';
+import { HoldExpiry1764000000900 } from './1764000000900-hold-expiry';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */
-export const adapterMigrations = [Payments1763900000000, RefundLease1763900000200, SettlementJob1763900000300, GiftCardFulfillments1763900000400, CardLockout1763900000500, ProviderCallHoldIndex1763900000600, LostAnswersFromState1764000000100, RecoveryGiveUpByTime1764000000110, FulfillmentPinAtRest1764000000120, IdempotencyScope1764000000300, RefundKind1764000000500, SettlementInvoiceOnce1764000000510, Reconciliation1764000000600];
+export const adapterMigrations = [Payments1763900000000, RefundLease1763900000200, SettlementJob1763900000300, GiftCardFulfillments1763900000400, CardLockout1763900000500, ProviderCallHoldIndex1763900000600, LostAnswersFromState1764000000100, RecoveryGiveUpByTime1764000000110, FulfillmentPinAtRest1764000000120, IdempotencyScope1764000000300, RefundKind1764000000500, SettlementInvoiceOnce1764000000510, Reconciliation1764000000600, HoldExpiry1764000000900];
