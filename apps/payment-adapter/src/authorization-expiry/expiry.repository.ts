@@ -21,17 +21,22 @@ export class ExpiryRepository {
    */
   async claim(limit: number, beforeMs: number, claimSeconds: number, done: string[]): Promise<string[]> {
     const rows = returnedRows<{ root_id: string }>(await this.dataSource.query(
-      `WITH due AS (
+      // Two index-backed candidate lists (open links by expiry, unplaced links: few), then the claim over them.
+      `WITH candidates AS (
          SELECT a.id FROM authorization_hold a
-          WHERE (a.expiry_claim_until IS NULL OR a.expiry_claim_until < now())
+          WHERE a.state = 'OPEN' AND a.expires_at <= now() + make_interval(secs => $2::double precision / 1000)
+         UNION ALL
+         SELECT a.id FROM authorization_hold a JOIN authorization_hold p ON p.id = a.previous_id
+          WHERE a.state IN ('FAILED', 'PENDING') AND p.closed_reason = 'REAUTHORIZED'),
+       due AS (
+         SELECT a.id FROM authorization_hold a
+          WHERE a.id IN (SELECT id FROM candidates)
+            AND (a.expiry_claim_until IS NULL OR a.expiry_claim_until < now())
             AND a.root_id <> ALL ($4::uuid[])
             AND NOT EXISTS (SELECT 1 FROM authorization_hold r WHERE r.id = a.root_id AND r.lock_until >= now())
-            AND (
-              (a.state = 'OPEN' AND a.expires_at <= now() + make_interval(secs => $2::double precision / 1000)
-                AND (a.expires_at <= now()
-                  OR (a.held_minor > 0 AND NOT EXISTS (SELECT 1 FROM authorization_hold s WHERE s.previous_id = a.id AND s.state = 'CLOSED'))))
-              OR (a.state IN ('FAILED', 'PENDING')
-                AND EXISTS (SELECT 1 FROM authorization_hold p WHERE p.id = a.previous_id AND p.closed_reason = 'REAUTHORIZED')))
+            -- an open link not yet expired: only while it holds value and its re-hold was not declined already
+            AND (a.state <> 'OPEN' OR a.expires_at <= now()
+              OR (a.held_minor > 0 AND NOT EXISTS (SELECT 1 FROM authorization_hold s WHERE s.previous_id = a.id AND s.state = 'CLOSED')))
           ORDER BY a.expires_at NULLS FIRST
           LIMIT $1
           FOR UPDATE OF a SKIP LOCKED)

@@ -15,9 +15,11 @@ export class HoldExpiry1764000000900 implements MigrationInterface {
     await q.query(`ALTER TABLE authorization_hold ADD COLUMN expiry_claim_until timestamptz`);
     await q.query(`CREATE INDEX authorization_hold_expiry ON authorization_hold (expires_at) WHERE state = 'OPEN'`);
     await q.query(`CREATE INDEX authorization_hold_previous ON authorization_hold (previous_id) WHERE previous_id IS NOT NULL`);
+    await q.query(`CREATE INDEX authorization_hold_unplaced ON authorization_hold (previous_id) WHERE state IN ('PENDING', 'FAILED')`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    await q.query(`DROP INDEX authorization_hold_unplaced`);
     await q.query(`DROP INDEX authorization_hold_previous`);
     await q.query(`DROP INDEX authorization_hold_expiry`);
     await q.query(`ALTER TABLE authorization_hold DROP COLUMN expiry_claim_until`);
