@@ -13,6 +13,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { SettlementJobModule } from './settlement-job/settlement-job.module';
 import { RecoveryModule } from './recovery/recovery.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
+import { ExpiryModule } from './authorization-expiry/expiry.module';
 import { SecurityModule } from './security/security.module';
 import { BalanceInquiriesModule } from './balance-inquiries/balance-inquiries.module';
 import { RefundsModule } from './refunds/refunds.module';
@@ -58,7 +59,7 @@ export class AppModule {
         SecurityModule,
         HealthModule,
         PaymentsModule,
-        ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule, ReconciliationModule,
+        ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule, ReconciliationModule, ExpiryModule,
         BalanceInquiriesModule, RefundsModule, OrdersModule,
         FulfillmentsModule,
         ConsoleModule,

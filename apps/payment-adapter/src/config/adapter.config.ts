@@ -81,9 +81,34 @@ export class AdapterConfig {
   @ToInt() @Min(1000) @Max(3600000) @IsInt()
   UNKNOWN_OUTCOME_GRACE_MS: number = 15000;
 
-  /** When an authorization is reported to expire (the provider's hold lifetime). */
+  /** When an authorization expires (set it to the provider's hold lifetime): released and closed EXPIRED then. */
   @ToInt() @Min(1) @Max(8760) @IsInt()
   HOLD_TTL_HOURS: number = 168;
+
+  /**
+   * An open authorization that still holds value is held again (a new link) this long before it expires; 0: never.
+   * Unset: 24, or a quarter of HOLD_TTL_HOURS when that is shorter (so a shorter HOLD_TTL_HOURS stays valid alone).
+   */
+  @IsOptional() @ToInt() @Min(0) @Max(8759) @IsInt()
+  REAUTHORIZE_BEFORE_HOURS?: number = undefined;
+
+  /** REAUTHORIZE_BEFORE_HOURS in milliseconds, with its default. */
+  get reauthorizeBeforeMs(): number {
+    if (this.REAUTHORIZE_BEFORE_HOURS !== undefined) return this.REAUTHORIZE_BEFORE_HOURS * 3600_000;
+    return Math.min(24, this.HOLD_TTL_HOURS / 4) * 3600_000;
+  }
+
+  /** false: no scheduled expiry runs in this instance (POST /v1/expiry-runs still runs one). */
+  @ToBoolean() @IsBoolean()
+  EXPIRY_JOB_ENABLED: boolean = true;
+
+  /** When the expiry job (re-authorizations and expiries) runs. Default: every five minutes. */
+  @IsCronExpression()
+  EXPIRY_CRON: string = '0 */5 * * * *';
+
+  /** Authorizations claimed per batch of an expiry run; a run claims batch after batch until nothing is due. */
+  @ToInt() @Min(1) @Max(10000) @IsInt()
+  EXPIRY_BATCH_SIZE: number = 100;
 
   // Gift card fulfillment (rule 6)
   /** The card set an ELECTRONIC fulfillment allocates from when the request names none. */
@@ -281,6 +306,9 @@ export class AdapterConfig {
     }
     if (this.WEBHOOK_URL && !this.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET: required when WEBHOOK_URL is set (unset)');
     if (this.WEBHOOK_LEASE_SECONDS * 1000 <= this.WEBHOOK_TIMEOUT_MS) problems.push('WEBHOOK_LEASE_SECONDS: must be longer than WEBHOOK_TIMEOUT_MS (a claim would run out mid-delivery)');
+    if (this.REAUTHORIZE_BEFORE_HOURS !== undefined && this.REAUTHORIZE_BEFORE_HOURS >= this.HOLD_TTL_HOURS) {
+      problems.push(`REAUTHORIZE_BEFORE_HOURS: must be less than HOLD_TTL_HOURS (${this.HOLD_TTL_HOURS}), or every new hold would be due at once (got ${this.REAUTHORIZE_BEFORE_HOURS})`);
+    }
     if (!this.isProduction) return problems;
     if (!this.API_KEYS) problems.push('API_KEYS: required when NODE_ENV=production (unset)');
     if (this.CARD_DATA_KEY === DEV_CARD_DATA_KEY) problems.push('CARD_DATA_KEY: the development key is refused when NODE_ENV=production');

@@ -170,4 +170,24 @@ export class RecoveryClaims {
     );
     return rows.map((row) => row.id);
   }
+
+  /**
+   * Chains with a link the expiry job closed (re-authorized, expired) whose hold no release or redeem has ended:
+   * the close commits with the new hold's approval (or the decision to expire), and the release follows as its
+   * own call, so a crash in between leaves a hold nobody owns and no call in the sweep's queue. Only links closed
+   * that way in the last 30 days (a partial index), and not in the last `settledSeconds` (a job still working).
+   */
+  async chainsWithUnreleasedClosedHolds(limit: number, settledSeconds = 60): Promise<string[]> {
+    const rows: Array<{ root_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT a.root_id FROM authorization_hold a
+        WHERE a.closed_reason IN ('REAUTHORIZED', 'EXPIRED') AND a.provider_hold_id IS NOT NULL
+          AND a.updated_at > now() - interval '30 days' AND a.updated_at < now() - make_interval(secs => $2)
+          AND NOT EXISTS (SELECT 1 FROM provider_call u WHERE u.provider_hold_id = a.provider_hold_id
+                           AND u.operation IN ('RELEASE_HOLD', 'REDEEM_FROM_HOLD')
+                           AND (u.outcome IN ('SUCCEEDED', 'APPLIED') OR u.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE'))
+        LIMIT $1`,
+      [limit, settledSeconds],
+    );
+    return rows.map((row) => row.root_id);
+  }
 }

@@ -15,6 +15,8 @@ import { Reconciliation1764000000600 } from './1764000000600-reconciliation';
 import { RefundAllocations1764000000800 } from './1764000000800-refund-allocations';
 import { RefundToNewCard1764000000801 } from './1764000000801-refund-to-new-card';
 import { WebhookDeliveries1764000000700 } from './1764000000700-webhook-deliveries';
+import { HoldExpiry1764000000900 } from './1764000000900-hold-expiry';
+import { ClosedHoldsIndex1764000000910 } from './1764000000910-closed-holds-index';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */
 export const adapterMigrations = [
@@ -35,4 +37,6 @@ export const adapterMigrations = [
   WebhookDeliveries1764000000700,
   RefundAllocations1764000000800,
   RefundToNewCard1764000000801,
+  HoldExpiry1764000000900,
+  ClosedHoldsIndex1764000000910,
 ];
