@@ -27,6 +27,8 @@ const BUSY_DELAY_MS = 5000;
  *   a lost issue before issuing, repeating an allocate with the same reference so the same card comes back);
  * - sync settlements a dead process left PROCESSING before the intent of their redeem (no call to find):
  *   `SettlementsService.process`, as the OMS retry would.
+ * - refunds to a new card whose card is loaded but which are still PENDING (the card's fulfillment was completed
+ *   by the sweep, or the request died after it): `RefundsService.finishLoadedNewCards`.
  * - links the expiry job closed (re-authorized, expired) whose old hold's release never ended: the chain's
  *   resolution releases it.
  * A call's answer (or finding, or an operator's decision) commits with what it means, so a crash leaves the call
@@ -76,6 +78,7 @@ export class RecoverySweep {
       for (const rootId of await this.claims.chainsWithUnreleasedClosedHolds(this.settings.batchSize)) {
         if (await this.resolveChain(rootId)) report.resolved += 1;
       }
+      report.resolved += await this.refunds.finishLoadedNewCards(this.settings.batchSize, this.settings.abandonedSettlementMs, RECOVERY_ACTOR);
       for (const id of await this.claims.abandonedSyncSettlements(this.settings.batchSize, this.settings.abandonedSettlementMs)) {
         if (await this.finishAbandonedSettlement(id)) report.resolved += 1;
       }
