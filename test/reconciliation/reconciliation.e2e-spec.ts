@@ -8,7 +8,8 @@ import { Stack, startStack } from '../harness/stack';
  * concluded NOT_APPLIED leaves value nobody recorded. Real PostgreSQL, the sandbox over HTTP: the sandbox's
  * latency (above CLUTCH_TIMEOUT_MS, here 1 s) makes the adapter time out, the OMS retry after the grace
  * period (1 s) is told "not applied" and places the hold (or issues the refund) again, and then the first
- * call lands. The reconciliation job releases the orphan hold and lists the second refund issue.
+ * call lands. The reconciliation job releases the orphan hold and voids the second refund issue (each a
+ * provider call of its own, with intent and outcome), so the card holds and has what the adapter recorded.
  */
 const LATE_MS = 8000;
 
@@ -56,7 +57,7 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     expect(await stack.admin.card(card.cardNumber)).toMatchObject({ held: '25.00', balance: '70.00' });
   });
 
-  it('releases a hold that landed late and lists a refund issue that landed late', async () => {
+  it('releases a hold that landed late and voids a refund issue that landed late', async () => {
     const holdCard = await stack.admin.createCard('100.00');
     const refundCard = await stack.admin.createCard('50.00');
     const { orderId, settlementId } = await settledOrder(refundCard, '20.00');
@@ -97,16 +98,21 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     expect(run.releasedHolds).toEqual([
       expect.objectContaining({ card: `****${holdCard.cardNumber.slice(-4)}`, holdId: orphan.holdId, amount: '30.00', currency: 'USD', orderId: first.orderId }),
     ]);
-    expect(run.differences).toEqual([
+    // The late issue is taken back: the card got the refund once.
+    expect(run.differences).toEqual([]);
+    expect(run.voidedEntries).toEqual([
       expect.objectContaining({
         kind: 'LATE_ENTRY',
-        action: 'LISTED',
         card: `****${refundCard.cardNumber.slice(-4)}`,
         amount: '5.00',
         orderId,
         refundId: refunded.data.refundId,
+        voidCallId: expect.any(String),
       }),
     ]);
+    expect((await stack.admin.card(refundCard.cardNumber)).balance).toBe('35.00');
+    const voids = await stack.db.query(`SELECT outcome, order_id, amount_minor::text FROM payment_adapter.provider_call WHERE operation = 'VOID'`);
+    expect(voids).toEqual([{ outcome: 'SUCCEEDED', order_id: orderId, amount_minor: '500' }]);
     const text = JSON.stringify(run);
     for (const secret of [holdCard.cardNumber, holdCard.pin, refundCard.cardNumber, refundCard.pin]) expect(text).not.toContain(secret);
 
@@ -123,13 +129,12 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     expect(releases).toEqual([{ outcome: 'SUCCEEDED' }]);
     expect(await stack.admin.ledgerCheck()).toEqual({ ok: true, problems: [] });
 
-    // The run reads back the same, and a second run finds the hold gone and lists the extra issue again.
+    // The run reads back the same, and a second run finds nothing left to do.
     const read = await stack.oms.get(`/v1/reconciliation-runs/${run.runId}`);
     expect(read.status).toBe(200);
     expect(read.data).toEqual(run);
     const again = await reconcile();
-    expect(again).toMatchObject({ holdsReleased: 0, releasedHolds: [] });
-    expect(again.differences.map((d: { kind: string; amount: string }) => [d.kind, d.amount])).toEqual([['LATE_ENTRY', '5.00']]);
+    expect(again).toMatchObject({ holdsReleased: 0, releasedHolds: [], voidedEntries: [], differences: [] });
     expect((await stack.oms.get(`/v1/reconciliation-runs/${randomUUID()}`)).status).toBe(404);
   });
 });

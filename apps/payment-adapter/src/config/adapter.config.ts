@@ -224,6 +224,13 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(8760) @IsInt()
   RECONCILIATION_WINDOW_HOURS: number = 48;
 
+  /**
+   * Void (Clutch `voidTransaction`) a movement that landed after its call was concluded NOT_APPLIED and was
+   * done again (a refund issued twice, a redeem charged twice); false: only list it (LATE_ENTRY) for an operator.
+   */
+  @ToBoolean() @IsBoolean()
+  RECONCILIATION_VOID_LATE_ENTRIES: boolean = true;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 

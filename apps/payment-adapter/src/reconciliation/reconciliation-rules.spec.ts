@@ -27,7 +27,7 @@ describe('compareCard', () => {
       }),
       options,
     );
-    expect(findings).toEqual({ release: [], listed: [] });
+    expect(findings).toEqual({ release: [], listed: [], void: [] });
   });
 
   it('releases a hold nobody owns that a NOT_APPLIED hold of that amount placed, once older than the grace period', () => {
@@ -46,7 +46,7 @@ describe('compareCard', () => {
       recorded({ notApplied: [notApplied('HOLD', 3000n, at(590))] }),
       options,
     );
-    expect(findings).toEqual({ release: [], listed: [] });
+    expect(findings).toEqual({ release: [], listed: [], void: [] });
   });
 
   it('lists, and never releases, a hold no call of ours explains (another amount, or none at all)', () => {
@@ -91,6 +91,36 @@ describe('compareCard', () => {
     expect(findings.listed).toEqual([
       expect.objectContaining({ kind: 'LATE_ENTRY', providerReference: 'late', amountMinor: 500n, providerCallId: call.callId, refundId: 'refund-1' }),
     ]);
+  });
+
+  it('with voidLateEntries, puts a late issue or redeem in `void` (not `listed`): the adapter takes it back', () => {
+    const issue = notApplied('ISSUE', 500n, at(40));
+    const redeem = notApplied('REDEEM_FROM_HOLD', 700n, at(49));
+    const findings = compareCard(
+      activity({
+        entries: [
+          { transactionId: 'retry', amount: usd(500n), at: at(43) },
+          { transactionId: 'late', amount: usd(500n), at: at(44) },
+          { transactionId: 'r', amount: usd(-700n), at: at(50) },
+          { transactionId: 'x', amount: usd(900n), at: at(60) },
+        ],
+      }),
+      recorded({ knownTransactionIds: new Set(['retry']), notApplied: [issue, redeem] }),
+      { ...options, voidLateEntries: true },
+    );
+    expect(findings.void).toEqual([
+      expect.objectContaining({ kind: 'LATE_ENTRY', providerReference: 'late', amountMinor: 500n, providerCallId: issue.callId, refundId: 'refund-1' }),
+      expect.objectContaining({ kind: 'LATE_ENTRY', providerReference: 'r', amountMinor: -700n, providerCallId: redeem.callId }),
+    ]);
+    // A movement no call of ours explains is never voided: it may be another channel's.
+    expect(findings.listed.map((d) => [d.kind, d.providerReference])).toEqual([['UNEXPLAINED_ENTRY', 'x']]);
+  });
+
+  it('without voidLateEntries, lists a late entry and voids nothing', () => {
+    const call = notApplied('ISSUE', 500n, at(40));
+    const findings = compareCard(activity({ entries: [{ transactionId: 'late', amount: usd(500n), at: at(44) }] }), recorded({ notApplied: [call] }), options);
+    expect(findings.void).toEqual([]);
+    expect(findings.listed.map((d) => d.kind)).toEqual(['LATE_ENTRY']);
   });
 
   it('matches a late redeem by its negative amount, and lists a movement no record explains', () => {

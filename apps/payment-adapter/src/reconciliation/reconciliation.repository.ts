@@ -6,8 +6,11 @@ import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { Difference, RecordedOnCard } from './reconciliation-rules';
 
 export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED';
-/** RELEASED / RELEASE_FAILED: an orphan hold; LISTED: for an operator; SKIPPED: the card could not be checked. */
-export type DifferenceAction = 'RELEASED' | 'RELEASE_FAILED' | 'LISTED' | 'SKIPPED';
+/**
+ * RELEASED / RELEASE_FAILED: an orphan hold; VOIDED / VOID_FAILED: a late-landing duplicate movement;
+ * LISTED: for an operator; SKIPPED: the card could not be checked.
+ */
+export type DifferenceAction = 'RELEASED' | 'RELEASE_FAILED' | 'VOIDED' | 'VOID_FAILED' | 'LISTED' | 'SKIPPED';
 
 export interface CardToCheck {
   cardHash: string;
@@ -50,6 +53,8 @@ export interface RunCounts {
 
 /** The reconciliation job's own releases of orphan holds: RELEASE_HOLD calls of no authorization, refund or fulfillment. */
 const OWN_RELEASE = `operation = 'RELEASE_HOLD' AND authorization_id IS NULL AND refund_id IS NULL AND fulfillment_id IS NULL`;
+/** Its voids of late-landing movements: VOID calls of no authorization, refund or fulfillment. */
+const OWN_VOID = `operation = 'VOID' AND authorization_id IS NULL AND refund_id IS NULL AND fulfillment_id IS NULL`;
 
 /** Every statement of the reconciliation job: its runs, their differences, and what it reads of our records. */
 @Injectable()
@@ -93,7 +98,7 @@ export class ReconciliationRepository {
   /** Calls on the card whose outcome is still open: the recovery sweep (or a retry) owns the card's differences until they resolve. */
   async unresolvedCallsOn(cardHash: string): Promise<number> {
     const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM provider_call WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND NOT (${OWN_RELEASE})`,
+      `SELECT count(*)::int AS n FROM provider_call WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND NOT (${OWN_RELEASE}) AND NOT (${OWN_VOID})`,
       [cardHash],
     );
     return Number(row?.n ?? 0);
@@ -119,7 +124,9 @@ export class ReconciliationRepository {
       `SELECT provider_transaction_id AS id, operation = 'HOLD' AS hold FROM provider_call
         WHERE card_hash = $1 AND provider_transaction_id IS NOT NULL
        UNION SELECT provider_hold_id, true FROM provider_call WHERE card_hash = $1 AND provider_hold_id IS NOT NULL AND NOT (${OWN_RELEASE})
-       UNION SELECT provider_hold_id, true FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL`,
+       UNION SELECT provider_hold_id, true FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL
+       -- A movement one of our runs voided is explained (its void, a VOID call, explains the void's own entry).
+       UNION SELECT provider_reference, false FROM reconciliation_difference WHERE card_hash = $1 AND action = 'VOIDED'`,
       [cardHash],
     );
     const notApplied: Array<Record<string, string | Date | null>> = await this.dataSource.query(

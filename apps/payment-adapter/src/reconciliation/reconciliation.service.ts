@@ -69,6 +69,34 @@ export class ReconciliationService {
     return id;
   }
 
+  /**
+   * Takes back a movement that landed after its call was concluded NOT_APPLIED (and was done again): Clutch
+   * `voidTransaction` of it, recorded as a VOID provider call of its own (intent, then outcome), under the
+   * card's lease. A void that fails, or whose answer is lost, is listed VOID_FAILED: the next run tries again.
+   */
+  private async voidLateEntry(runId: string, ref: CardRef, card: CardToCheck, cardNumber: string, late: LateEntry, counts: RunCounts): Promise<void> {
+    const result = await this.calls.run(
+      {
+        operation: 'VOID',
+        orderId: late.orderId ?? undefined,
+        cardHash: card.cardHash,
+        cardEncrypted: card.cardEncrypted,
+        currency: card.currency,
+        amountMinor: late.amountMinor < 0n ? -late.amountMinor : late.amountMinor,
+        cardLeaseHeld: true,
+      },
+      (requestId) => this.provider.void({ requestId, cardNumber, transactionId: late.providerReference }),
+      (value) => ({ transactionId: value.transactionId }),
+    );
+    if (result.ok) {
+      await this.runs.addDifference(runId, ref, { ...late, note: `${late.note}; voided` }, 'VOIDED', result.call.id);
+      return;
+    }
+    counts.differences++;
+    const why = result.error.kind === 'OUTCOME_UNKNOWN' ? 'the answer of its void was lost' : `its void failed: ${result.error.message}`;
+    await this.runs.addDifference(runId, ref, { ...late, note: `${late.note}; ${why}` }, 'VOID_FAILED', result.call.id);
+  }
+
   private async checkCard(runId: string, card: CardToCheck, windowStart: Date, counts: RunCounts): Promise<void> {
     const cardNumber = this.vault.decrypt(card.cardEncrypted);
     const ref: CardRef = { cardHash: card.cardHash, cardLast4: cardNumber.slice(-4), currency: card.currency };
@@ -94,6 +122,7 @@ export class ReconciliationService {
           graceMs: this.settings.graceMs,
           since: card.firstCallAt,
           clockSkewMs: this.settings.clockSkewMs,
+          voidLateEntries: this.settings.voidLateEntries,
         });
       } catch (error) {
         return await skip(`the provider could not show the card: ${(error as Error).message}`);
@@ -129,6 +158,7 @@ export class ReconciliationService {
           await this.runs.addDifference(runId, ref, { ...orphan, note: `${orphan.note}; its release failed: ${result.error.message}` }, 'RELEASE_FAILED', result.call.id);
         }
       }
+      for (const late of findings.void) await this.voidLateEntry(runId, ref, card, cardNumber, late, counts);
     } finally {
       await lease.release();
     }
@@ -145,6 +175,9 @@ export class ReconciliationService {
     }
   }
 }
+
+/** What a run did with one late-landing movement it voids. */
+type LateEntry = CardFindings['void'][number];
 
 function blank(kind: Difference['kind'], note: string): Difference {
   return { kind, amountMinor: 0n, providerReference: null, providerAt: null, providerCallId: null, authorizationId: null, refundId: null, orderId: null, note };
