@@ -27,7 +27,10 @@ const GRACE_MS = 1000;
 /** A late call lands after the adapter's timeout and its grace period: after "not applied" was concluded. */
 const LATE_MS = TIMEOUT_MS + GRACE_MS + 800;
 
-type Fault = 'none' | 'drop' | 'applyThenError' | 'error' | 'late';
+/** The sandbox's faults on money calls: answer dropped after applying, 500 after applying, 503, no answer, applied late. */
+const FAULTS = ['drop', 'applyThenError', 'error', 'timeout', 'late'] as const;
+type Fault = (typeof FAULTS)[number];
+const FAULT_FIELD: Record<Fault, string> = { drop: 'dropRate', applyThenError: 'applyThenErrorRate', error: 'errorRate', timeout: 'timeoutRate', late: 'lateRate' };
 
 type Command =
   | { kind: 'settle'; order: number; percent: number; mode: 'sync' | 'batch'; final: boolean }
@@ -39,8 +42,9 @@ interface Scenario {
   orders: Array<{ card: number; amountMinor: number }>;
   /** Each step's commands run at once; steps run one after the other. */
   steps: Command[][];
-  /** The sandbox's fault profile for updateBalance (money calls) while the steps run. */
-  fault: { kind: Fault; rate: number; seed: number };
+  /** The sandbox's fault rates for updateBalance (money calls) while the steps run (at most 1 in all), and the dice's seed. */
+  faults: Partial<Record<Fault, number>>;
+  faultSeed: number;
 }
 
 const command = (orders: number): fc.Arbitrary<Command> => {
@@ -59,11 +63,8 @@ const scenario: fc.Arbitrary<Scenario> = fc
       cards: fc.constant(cards),
       orders: fc.array(fc.record({ card: fc.integer({ min: 0, max: cards.length - 1 }), amountMinor: fc.integer({ min: 100, max: 15000 }) }), { minLength: orders, maxLength: orders }),
       steps: fc.array(fc.array(command(orders), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 5 }),
-      fault: fc.record({
-        kind: fc.constantFrom<Fault>('none', 'drop', 'applyThenError', 'error', 'late'),
-        rate: fc.constantFrom(0.15, 0.3, 0.5),
-        seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-      }),
+      faults: fc.record(Object.fromEntries(FAULTS.map((f) => [f, fc.constantFrom(0, 0.08, 0.2)])) as Record<Fault, fc.Arbitrary<number>>, { requiredKeys: [] }),
+      faultSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     }),
   );
 
@@ -75,10 +76,9 @@ const LATE_REFUND: Scenario = {
   cards: [10000],
   orders: [{ card: 0, amountMinor: 3000 }],
   steps: [[{ kind: 'settle', order: 0, percent: 100, mode: 'sync', final: true }], [{ kind: 'refund', order: 0, percent: 50 }]],
-  fault: { kind: 'late', rate: 0.5, seed: 170 },
+  faults: { late: 0.5 },
+  faultSeed: 170,
 };
-
-const FAULT_FIELD: Record<Exclude<Fault, 'none'>, string> = { drop: 'dropRate', applyThenError: 'applyThenErrorRate', error: 'errorRate', late: 'lateRate' };
 
 describe('property: any interleaving under faults ends with ledger, records and answers in agreement (real stack)', () => {
   let stack: Stack;
@@ -131,9 +131,8 @@ describe('property: any interleaving under faults ends with ledger, records and 
       return told;
     };
 
-    if (s.fault.kind !== 'none') {
-      await stack.admin.setFaults({ [FAULT_FIELD[s.fault.kind]]: s.fault.rate, lateMs: LATE_MS, hangMs: TIMEOUT_MS + 200, seed: s.fault.seed, methods: ['updateBalance'] });
-    }
+    const rates = Object.fromEntries(Object.entries(s.faults).map(([f, rate]) => [FAULT_FIELD[f as Fault], rate]));
+    await stack.admin.setFaults({ ...rates, lateMs: LATE_MS, hangMs: TIMEOUT_MS + 200, seed: s.faultSeed, methods: ['updateBalance'] });
     // Every order holds first (all at once), then the steps.
     await Promise.all(
       orders.map((order, i) =>
@@ -190,7 +189,7 @@ describe('property: any interleaving under faults ends with ledger, records and 
     totals.retries += oms.stats.attempts - oms.stats.requests + retryOms.stats.attempts;
     totals.holdsReleased += job.holdsReleased;
     totals.voided += job.voidedEntries?.length ?? 0;
-    totals.byFault[s.fault.kind] = (totals.byFault[s.fault.kind] ?? 0) + 1;
+    for (const [f, rate] of Object.entries(s.faults)) if (rate) totals.byFault[f] = (totals.byFault[f] ?? 0) + 1;
     const problems = result.findings.map((f) => `${f.category}: ${f.subject}: ${f.detail}`);
     if (!drain.drained) problems.push(`not drained: ${JSON.stringify(drain.left)}`);
     return problems;
