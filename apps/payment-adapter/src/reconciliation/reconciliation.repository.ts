@@ -171,8 +171,9 @@ export class ReconciliationRepository {
     difference: Difference,
     action: DifferenceAction,
     releaseCallId: string | null = null,
+    manager: Pick<DataSource, 'query'> = this.dataSource,
   ): Promise<void> {
-    await this.dataSource.query(
+    await manager.query(
       `INSERT INTO reconciliation_difference (id, run_id, kind, action, card_hash, card_last4, currency, amount_minor, provider_reference,
               provider_at, provider_call_id, release_call_id, authorization_id, refund_id, order_id, note)
        VALUES ($16, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,

@@ -87,11 +87,10 @@ export class ReconciliationService {
       },
       (requestId) => this.provider.void({ requestId, cardNumber, transactionId: late.providerReference }),
       (value) => ({ transactionId: value.transactionId }),
+      // Committed with the void's outcome: a voided entry is explained from then on, and never voided twice.
+      (manager, _value, call) => this.runs.addDifference(runId, ref, { ...late, note: `${late.note}; voided` }, 'VOIDED', call.id, manager),
     );
-    if (result.ok) {
-      await this.runs.addDifference(runId, ref, { ...late, note: `${late.note}; voided` }, 'VOIDED', result.call.id);
-      return;
-    }
+    if (result.ok) return;
     counts.differences++;
     const why = result.error.kind === 'OUTCOME_UNKNOWN' ? 'the answer of its void was lost' : `its void failed: ${result.error.message}`;
     await this.runs.addDifference(runId, ref, { ...late, note: `${late.note}; ${why}` }, 'VOID_FAILED', result.call.id);
