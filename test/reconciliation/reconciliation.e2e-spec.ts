@@ -137,4 +137,46 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     expect(again).toMatchObject({ holdsReleased: 0, releasedHolds: [], voidedEntries: [], differences: [] });
     expect((await stack.oms.get(`/v1/reconciliation-runs/${randomUUID()}`)).status).toBe(404);
   });
+
+  it('releases a late orphan hold while a lost hold on the same card waits on it, so that lost hold can be decided', async () => {
+    const card = await stack.admin.createCard('200.00');
+    // An orphan hold of 30.00: its call landed after it was concluded not applied, and the retry held again.
+    await landLate();
+    const started = Date.now();
+    const first = await hold(card, '30.00');
+    await stack.admin.clearFaults();
+    expect(first.response.status).toBe(503);
+    await sleep(1500);
+    const retry = await hold(card, '30.00', first.orderId, first.key);
+    expect(retry.response.status).toBe(201);
+    await sleep(LATE_MS - (Date.now() - started) + 1500);
+    expect((await stack.admin.card(card.cardNumber)).held).toBe('60.00');
+
+    // A hold of 50.00 on the same card is answered 503 (not applied, but a 5xx may have been). The unknown
+    // 30.00 hold could be a short hold of it, so the look-up cannot decide while the orphan is there.
+    await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
+    const lost = await hold(card, '50.00');
+    await stack.admin.clearFaults();
+    expect(lost.response.status).toBe(503);
+    await sleep(1200);
+    const undecided = await hold(card, '50.00', lost.orderId, lost.key);
+    expect(undecided.response.status).toBe(503);
+    const [call] = await stack.db.query<{ outcome: string; resolution_note: string }>(
+      `SELECT outcome, resolution_note FROM payment_adapter.provider_call WHERE operation = 'HOLD' AND order_id = $1`,
+      [lost.orderId],
+    );
+    expect(call).toMatchObject({ outcome: 'UNKNOWN', resolution_note: 'unknown holds of other amounts on the card' });
+
+    // The job releases the orphan although the card has a call still unresolved (it compares nothing else there)...
+    const run = await reconcile();
+    expect(run.releasedHolds).toEqual([expect.objectContaining({ card: `****${card.cardNumber.slice(-4)}`, amount: '30.00', orderId: first.orderId })]);
+    expect(run.skippedCards).toEqual([expect.objectContaining({ card: `****${card.cardNumber.slice(-4)}` })]);
+    // ...and the OMS's next retry of the lost hold is decided: nothing unknown on the card, so not applied; held now.
+    const decided = await hold(card, '50.00', lost.orderId, lost.key);
+    expect(decided.response.status).toBe(201);
+    expect(decided.response.data).toMatchObject({ status: 'APPROVED', heldAmount: '50.00' });
+    const after = await stack.admin.card(card.cardNumber);
+    expect(after.held).toBe('80.00');
+    expect(await stack.admin.ledgerCheck()).toEqual({ ok: true, problems: [] });
+  });
 });

@@ -1,5 +1,5 @@
 import { CardActivity } from '@gcpa/gift-card-provider';
-import { NotAppliedCall, RecordedOnCard, compareCard } from './reconciliation-rules';
+import { NotAppliedCall, RecordedOnCard, compareCard, whileUnresolved } from './reconciliation-rules';
 import { windowStartOf } from './reconciliation.service';
 
 const usd = (minor: bigint) => ({ minor, currency: 'USD' });
@@ -166,5 +166,36 @@ describe('windowStartOf', () => {
     expect(windowStartOf(now, null, hours(48))).toEqual(new Date(now.getTime() - hours(48)));
     expect(windowStartOf(now, new Date(now.getTime() - hours(1)), hours(48))).toEqual(new Date(now.getTime() - hours(48)));
     expect(windowStartOf(now, new Date(now.getTime() - hours(72)), hours(48))).toEqual(new Date(now.getTime() - hours(72)));
+  });
+});
+
+describe('whileUnresolved', () => {
+  const orphan = (holdId: string, amountMinor: bigint) => ({
+    kind: 'ORPHAN_HOLD' as const,
+    amountMinor,
+    providerReference: holdId,
+    providerAt: at(1),
+    providerCallId: 'late',
+    authorizationId: null,
+    refundId: null,
+    orderId: null,
+    note: '',
+  });
+  const findings = {
+    release: [orphan('h30', 3000n), orphan('h50', 5000n)],
+    listed: [{ ...orphan('x', 100n), kind: 'UNEXPLAINED_HOLD' as const }],
+    void: [{ ...orphan('t', 500n), kind: 'LATE_ENTRY' as const }],
+  };
+
+  it('keeps only the releases of orphan holds no unresolved hold call could own (another amount)', () => {
+    const kept = whileUnresolved(findings, [{ operation: 'HOLD', amountMinor: 5000n }, { operation: 'ISSUE', amountMinor: 3000n }]);
+    expect(kept.release.map((r) => r.providerReference)).toEqual(['h30']);
+    // Movements could be the unresolved call's own: never voided or listed while it is unresolved.
+    expect(kept.void).toEqual([]);
+    expect(kept.listed).toEqual([]);
+  });
+
+  it('releases every orphan when no hold call is unresolved on the card', () => {
+    expect(whileUnresolved(findings, [{ operation: 'REDEEM_FROM_HOLD', amountMinor: 3000n }]).release).toHaveLength(2);
   });
 });

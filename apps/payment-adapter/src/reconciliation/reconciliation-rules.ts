@@ -143,6 +143,28 @@ export function compareCard(activity: CardActivity, recorded: RecordedOnCard, op
   return findings;
 }
 
+/** A call of ours on the card whose outcome is still PENDING or UNKNOWN. */
+export interface UnresolvedCall {
+  operation: string;
+  amountMinor: bigint;
+}
+
+/**
+ * What may be done on a card while calls of ours on it are unresolved: only the release of orphan holds that
+ * none of those calls could have placed (no unresolved HOLD of that amount). A lost hold's look-up cannot
+ * decide while an unknown, shorter hold is on the card (it could be a short hold of it), so waiting for the
+ * sweep to decide first would wait for ever; releasing a hold nobody was told of moves no one's money. Voids
+ * and listings wait: an unresolved call may explain the movement itself.
+ */
+export function whileUnresolved(findings: CardFindings, unresolved: readonly UnresolvedCall[]): CardFindings {
+  const pending = unresolved.filter((c) => c.operation === 'HOLD');
+  return {
+    release: findings.release.filter((orphan) => !pending.some((c) => c.amountMinor === orphan.amountMinor)),
+    listed: [],
+    void: [],
+  };
+}
+
 /** A hold placed before `since` (no placement shown) is older than any window start, so older than the grace. */
 function olderThanGrace(hold: CardActivityHold, options: CompareOptions): boolean {
   const placed = hold.placedAt ?? options.since;

@@ -3,7 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
-import { Difference, RecordedOnCard } from './reconciliation-rules';
+import { Difference, RecordedOnCard, UnresolvedCall } from './reconciliation-rules';
 
 export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED';
 /**
@@ -96,12 +96,13 @@ export class ReconciliationRepository {
   }
 
   /** Calls on the card whose outcome is still open: the recovery sweep (or a retry) owns the card's differences until they resolve. */
-  async unresolvedCallsOn(cardHash: string): Promise<number> {
-    const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM provider_call WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND NOT (${OWN_RELEASE}) AND NOT (${OWN_VOID})`,
+  async unresolvedCallsOn(cardHash: string): Promise<UnresolvedCall[]> {
+    const rows: Array<{ operation: string; amount_minor: string | null }> = await this.dataSource.query(
+      `SELECT operation, amount_minor FROM provider_call
+        WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND NOT (${OWN_RELEASE}) AND NOT (${OWN_VOID})`,
       [cardHash],
     );
-    return Number(row?.n ?? 0);
+    return rows.map((r) => ({ operation: r.operation, amountMinor: BigInt(r.amount_minor ?? 0) }));
   }
 
   /** Releases of ours on the card whose answer was lost (no sweep owns them: they belong to no authorization). */

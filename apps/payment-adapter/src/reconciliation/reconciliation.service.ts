@@ -6,7 +6,7 @@ import { ScheduledRun } from '../common/scheduled-run';
 import { CardLease } from '../provider-calls/card-lease';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
-import { CardFindings, Difference, compareCard } from './reconciliation-rules';
+import { CardFindings, Difference, compareCard, whileUnresolved } from './reconciliation-rules';
 import { CardToCheck, ReconciliationRepository, RunCounts } from './reconciliation.repository';
 import { ReconciliationSettings } from './reconciliation.settings';
 
@@ -109,9 +109,7 @@ export class ReconciliationService {
     if (!lease) return skip('the card stayed busy with another call');
     const lostReleases: Array<{ difference: Difference; call: ProviderCall }> = [];
     try {
-      if ((await this.runs.unresolvedCallsOn(card.cardHash)) > 0) {
-        return await skip('a call of ours on the card is still unresolved: the recovery sweep decides it first');
-      }
+      const unresolved = await this.runs.unresolvedCallsOn(card.cardHash);
       const recorded = await this.runs.recordedOn(card.cardHash, windowStart);
       let findings: CardFindings;
       try {
@@ -126,7 +124,17 @@ export class ReconciliationService {
       } catch (error) {
         return await skip(`the provider could not show the card: ${(error as Error).message}`);
       }
-      counts.cardsChecked++;
+      if (unresolved.length > 0) {
+        // The recovery sweep decides those calls first; only orphan holds none of them can own are released
+        // now (a lost hold's look-up may be waiting on exactly such a hold).
+        findings = whileUnresolved(findings, unresolved);
+        await skip(
+          `a call of ours on the card is still unresolved: the recovery sweep decides it first` +
+            (findings.release.length > 0 ? `; ${findings.release.length} orphan hold(s) released meanwhile` : ''),
+        );
+      } else {
+        counts.cardsChecked++;
+      }
       for (const difference of findings.listed) {
         counts.differences++;
         await this.runs.addDifference(runId, ref, difference, 'LISTED');
