@@ -86,6 +86,9 @@ describe('property: any interleaving under faults ends with ledger, records and 
     stack = await startStack('property', {
       CLUTCH_TIMEOUT_MS: String(TIMEOUT_MS),
       UNKNOWN_OUTCOME_GRACE_MS: String(GRACE_MS),
+      // Shorter than a late landing on purpose: a lost refund issue is then issued again and its late twin
+      // must be voided by the reconciliation job (the backstop behind the longer window in production).
+      UNKNOWN_ISSUE_GRACE_MS: String(GRACE_MS),
       // The test runs the batch job, the sweep and the reconciliation itself, when the scenario is over.
       SETTLEMENT_JOB_ENABLED: 'false',
       RECOVERY_ENABLED: 'false',

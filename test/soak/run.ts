@@ -116,6 +116,7 @@ function adapterEnvironment(s: SoakSettings): Record<string, string> {
   return {
     CLUTCH_TIMEOUT_MS: String(s.clutchTimeoutMs),
     UNKNOWN_OUTCOME_GRACE_MS: String(s.graceMs),
+    UNKNOWN_ISSUE_GRACE_MS: String(s.issueGraceMs),
     LOG_LEVEL: process.env.SOAK_ADAPTER_LOG_LEVEL ?? 'error',
     DB_POOL_SIZE: '20',
     SETTLEMENT_CRON: '*/3 * * * * *',
@@ -176,7 +177,7 @@ function formatReport(
     'client retries': run.client.attempts - run.client.requests,
     'network errors seen': run.client.networkErrors,
     'requests given up': run.client.gaveUp,
-    'drain': `${run.drain.drained ? 'done' : 'TIMED OUT'} in ${(run.drain.ms / 1000).toFixed(0)} s, ${run.drain.rounds} rounds${run.drain.recoveryEndpoint ? '' : ' (no /v1/recovery-runs endpoint)'}`,
+    'drain': `${run.drain.drained ? 'done' : 'TIMED OUT'} in ${(run.drain.ms / 1000).toFixed(0)} s, ${run.drain.rounds} rounds, ${run.drain.reconciliationRuns} reconciliation runs${run.drain.recoveryEndpoint ? '' : ' (no /v1/recovery-runs endpoint)'}`,
     ...Object.fromEntries(Object.entries(run.drain.left).map(([k, v]) => [`after drain: ${k}`, v])),
   });
   table('answers given (final, per request)', Object.fromEntries(Object.entries(run.facts.told).sort()));

@@ -29,6 +29,8 @@ export interface SoakSettings {
   /** The adapter's provider timeout, and the sandbox's hang just above it. */
   clutchTimeoutMs: number;
   graceMs: number;
+  /** The adapter's UNKNOWN_ISSUE_GRACE_MS: a lost issue waits this long before "not applied" (longer than a late landing). */
+  issueGraceMs: number;
   /** How long a late call is held before the sandbox applies it (more than the adapter's timeout + grace). */
   lateMs: number;
   /** Share of requests an OMS sends twice at once (same key, same body). */
@@ -84,6 +86,7 @@ export function soakSettings(): SoakSettings {
     spikeJitterMs: number('SOAK_SPIKE_JITTER_MS', 1200),
     clutchTimeoutMs,
     graceMs,
+    issueGraceMs: number('SOAK_ISSUE_GRACE_MS', 30000, 1000),
     lateMs,
     duplicateRate: number('SOAK_DUPLICATE_RATE', 0.05, 0, 1),
     maxAttempts: Math.floor(number('SOAK_MAX_ATTEMPTS', 40, 1)),

@@ -81,6 +81,14 @@ export class AdapterConfig {
   @ToInt() @Min(1000) @Max(3600000) @IsInt()
   UNKNOWN_OUTCOME_GRACE_MS: number = 15000;
 
+  /**
+   * The same for a lost ISSUE (a refund, a fulfillment's value): "not in the card's history" is believed only
+   * this long after the call, since issuing again pays twice if the first lands later, and value already
+   * spent cannot be voided. Never shorter than UNKNOWN_OUTCOME_GRACE_MS.
+   */
+  @ToInt() @Min(1000) @Max(86400000) @IsInt()
+  UNKNOWN_ISSUE_GRACE_MS: number = 300000;
+
   /** When an authorization is reported to expire (the provider's hold lifetime). */
   @ToInt() @Min(1) @Max(8760) @IsInt()
   HOLD_TTL_HOURS: number = 168;
