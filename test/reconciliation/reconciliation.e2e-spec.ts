@@ -167,10 +167,19 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     );
     expect(call).toMatchObject({ outcome: 'UNKNOWN', resolution_note: 'unknown holds of other amounts on the card' });
 
+    // The sweep's backoff has pushed the look-up's next check out (to at most 5 min, as after many checks).
+    await stack.db.query(`UPDATE payment_adapter.provider_call SET next_check_at = now() + interval '5 minutes' WHERE operation = 'HOLD' AND order_id = $1`, [lost.orderId]);
+
     // The job releases the orphan although the card has a call still unresolved (it compares nothing else there)...
     const run = await reconcile();
     expect(run.releasedHolds).toEqual([expect.objectContaining({ card: `****${card.cardNumber.slice(-4)}`, amount: '30.00', orderId: first.orderId })]);
     expect(run.skippedCards).toEqual([expect.objectContaining({ card: `****${card.cardNumber.slice(-4)}` })]);
+    // The look-up that waited on it is due again now (not after its backoff).
+    const [due] = await stack.db.query<{ due: boolean }>(
+      `SELECT next_check_at <= now() AS due FROM payment_adapter.provider_call WHERE operation = 'HOLD' AND order_id = $1`,
+      [lost.orderId],
+    );
+    expect(due).toEqual({ due: true });
     // ...and the OMS's next retry of the lost hold is decided: nothing unknown on the card, so not applied; held now.
     const decided = await hold(card, '50.00', lost.orderId, lost.key);
     expect(decided.response.status).toBe(201);

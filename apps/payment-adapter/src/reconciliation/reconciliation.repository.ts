@@ -105,6 +105,18 @@ export class ReconciliationRepository {
     return rows.map((r) => ({ operation: r.operation, amountMinor: BigInt(r.amount_minor ?? 0) }));
   }
 
+  /**
+   * After orphan holds were released on a card with unresolved calls: those calls' look-ups may have waited on
+   * exactly these holds, so the recovery sweep checks them again now instead of after their backoff (up to 5 min).
+   */
+  async checkUnresolvedNow(cardHash: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE provider_call SET next_check_at = now()
+        WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND given_up_at IS NULL AND NOT (${OWN_RELEASE}) AND NOT (${OWN_VOID})`,
+      [cardHash],
+    );
+  }
+
   /** Releases of ours on the card whose answer was lost (no sweep owns them: they belong to no authorization). */
   async lostReleasesOn(cardHash: string): Promise<ProviderCall[]> {
     const rows: Array<{ id: string }> = await this.dataSource.query(

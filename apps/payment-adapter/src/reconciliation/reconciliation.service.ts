@@ -166,6 +166,7 @@ export class ReconciliationService {
         }
       }
       for (const late of findings.void) await this.voidLateEntry(runId, ref, card, cardNumber, late, counts);
+      if (unresolved.length > 0 && findings.release.length > 0) await this.runs.checkUnresolvedNow(card.cardHash);
     } finally {
       await lease.release();
     }
