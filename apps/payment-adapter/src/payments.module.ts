@@ -4,6 +4,7 @@ import { ApiKeyGuard } from './auth/api-key.guard';
 import { AuthorizationsController } from './authorizations/authorizations.controller';
 import { AuthorizationsService } from './authorizations/authorizations.service';
 import { ChainLock } from './authorizations/chain-lock';
+import { LeaseFence } from './common/lease-fence';
 import { RowLease } from './common/row-lease';
 import { HoldsService } from './authorizations/holds.service';
 import { CardVault } from './card-data/card-vault';
@@ -36,12 +37,13 @@ import { SettlementReads } from './settlements/settlement-reads.service';
     ProviderCallsService,
     CardLease,
     RowLease,
+    LeaseFence,
     ChainLock,
     HoldsService,
     SettlementsService,
     SettlementReads,
     AuthorizationsService,
   ],
-  exports: ['ROW_LEASE_SECONDS', SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, CardLease, 'CARD_LEASE_WAIT_MS'],
+  exports: ['ROW_LEASE_SECONDS', SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, LeaseFence, CardLease, 'CARD_LEASE_WAIT_MS'],
 })
 export class PaymentsModule {}

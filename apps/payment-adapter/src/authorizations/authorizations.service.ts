@@ -134,11 +134,13 @@ export class AuthorizationsService {
       }
       const open = await this.settlements.openLink(named.rootId);
       if (open) {
-        const release = await this.holds.release(open, open.providerHoldId!, actor);
+        // REVERSED in the commit that records the release (or its finding): never released but still OPEN.
+        const release = await this.holds.release(open, open.providerHoldId!, actor, (m, callId) =>
+          this.holds.transition(open, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: callId }, m),
+        );
         if (!release.released) {
           throw providerUnavailable('The hold could not be released now; retry with the same Idempotency-Key', release.unknown ? 'UNKNOWN' : 'NOT_APPLIED');
         }
-        await this.holds.transition(open, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: release.callId });
       }
       // Links never placed are closed for good too: a hold retried under their key must not hold for a cancelled order.
       for (const link of await this.settlements.unplacedLinks(named.rootId)) await this.holds.transition(link, 'REVERSED', {}, actor);

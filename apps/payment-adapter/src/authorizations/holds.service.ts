@@ -3,9 +3,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
+import { LeaseFence } from '../common/lease-fence';
 import { HistoryService } from '../history/history.service';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
-import { ProviderCallsService } from '../provider-calls/provider-calls.service';
+import { FoundTransaction, ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { Authorization } from './authorization.entity';
 import { AuthorizationEvent, decisionFor, nextAuthorizationState } from './authorization-state';
 
@@ -24,9 +25,10 @@ export class HoldsService {
     private readonly history: HistoryService,
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
     @Inject('HOLD_TTL_MS') private readonly holdTtlMs: number,
+    private readonly fence: LeaseFence,
   ) {}
 
-  /** Applies an event to an authorization and records it, in one transaction. */
+  /** Applies an event to an authorization and records it, in one transaction (the caller's, when given; fenced). */
   async transition(
     authorization: Authorization,
     event: AuthorizationEvent,
@@ -57,7 +59,7 @@ export class HoldsService {
         detail: extra.detail ?? null,
       });
     };
-    await (manager ? work(manager) : this.dataSource.transaction(work));
+    await (manager ? work(manager) : this.fence.transaction(work));
   }
 
   /**
@@ -94,14 +96,17 @@ export class HoldsService {
       const spentMeanwhile = error instanceof ProviderDeclinedError && error.reason === 'INSUFFICIENT_FUNDS';
       if (spentMeanwhile && authorization.allowPartial && attempt === 1) continue;
       if (error.kind === 'OUTCOME_UNKNOWN') {
-        const resolution = await this.calls.resolve(call);
+        // A lost hold that is found is adopted in the commit that records the finding, or (when nobody is to be
+        // told of it) recorded only with its release.
+        const resolution = await this.calls.resolve(
+          call,
+          adoptLostHold
+            ? { onApplied: (m, found) => this.approve(authorization, found.transactionId!, found.amount.minor, actor, call.id, m) }
+            : { record: false },
+        );
         if (resolution.applied === true) {
-          const holdId = resolution.transaction.transactionId!;
-          if (adoptLostHold) {
-            await this.approve(authorization, holdId, resolution.transaction.amount.minor, actor, call.id);
-            return 'APPROVED';
-          }
-          await this.releaseOrRetryLater(authorization, holdId, actor, call);
+          if (adoptLostHold) return 'APPROVED';
+          await this.releaseFound(authorization, call, resolution.transaction, actor);
         }
         if (resolution.applied === 'unknown' && adoptLostHold) return 'UNKNOWN';
       }
@@ -157,9 +162,15 @@ export class HoldsService {
 
   /**
    * Releases a hold at the provider (the zero-amount redeem). True when nothing is held any more: released
-   * now, or already gone. False when the provider could not be asked or the answer was lost.
+   * now, or already gone. False when the provider could not be asked or the answer was lost. `onReleased`
+   * records what the release means (a reversal's REVERSED) in the commit of its answer, or of its finding.
    */
-  async release(authorization: Authorization, holdId: string, actor: string): Promise<{ released: boolean; callId: string; unknown: boolean }> {
+  async release(
+    authorization: Authorization,
+    holdId: string,
+    actor: string,
+    onReleased?: (manager: EntityManager, releaseCallId: string) => Promise<void>,
+  ): Promise<{ released: boolean; callId: string; unknown: boolean }> {
     const result = await this.calls.run(
       { ...this.intentFor(authorization, 'RELEASE_HOLD'), providerHoldId: holdId, amountMinor: 0n },
       (requestId) =>
@@ -170,23 +181,31 @@ export class HoldsService {
           currency: authorization.currency,
         }),
       (value) => ({ transactionId: value.transactionId }),
+      onReleased && ((m, _value, call) => onReleased(m, call.id)),
     );
-    if (result.ok) return { released: true, callId: result.call.id, unknown: false };
+    const callId = result.call.id;
+    if (result.ok) return { released: true, callId, unknown: false };
     if (result.error instanceof ProviderDeclinedError && result.error.reason === 'HOLD_NOT_AVAILABLE') {
-      return { released: true, callId: result.call.id, unknown: false };
+      // Gone already (lapsed, or released by a lost call): the decline is recorded; what it means follows, and
+      // repeats harmlessly (the same decline) if a crash comes in between.
+      if (onReleased) await this.fence.transaction((m) => onReleased(m, callId));
+      return { released: true, callId, unknown: false };
     }
     if (result.error.kind === 'OUTCOME_UNKNOWN') {
-      const resolution = await this.calls.resolve(result.call);
-      if (resolution.applied === true) return { released: true, callId: result.call.id, unknown: false };
-      return { released: false, callId: result.call.id, unknown: resolution.applied === 'unknown' };
+      const resolution = await this.calls.resolve(result.call, { onApplied: onReleased && ((m) => onReleased(m, callId)) });
+      if (resolution.applied === true) return { released: true, callId, unknown: false };
+      return { released: false, callId, unknown: resolution.applied === 'unknown' };
     }
-    return { released: false, callId: result.call.id, unknown: false };
+    return { released: false, callId, unknown: false };
   }
 
-  /** Releases a hold nobody was told about; if that fails now, the hold call goes back to the recovery sweep. False then. */
-  async releaseOrRetryLater(authorization: Authorization, holdId: string, actor: string, holdCall: ProviderCall): Promise<boolean> {
-    const { released } = await this.release(authorization, holdId, actor);
-    if (!released) await this.calls.reopen(holdCall);
+  /**
+   * Releases a found hold nobody was told about (a lost hold's look-up answered with `record: false`): the hold
+   * call is recorded APPLIED in the commit of the release, so until the release is done the call stays in the
+   * recovery sweep's queue. False when it is not released yet.
+   */
+  async releaseFound(authorization: Authorization, holdCall: ProviderCall, found: FoundTransaction, actor: string): Promise<boolean> {
+    const { released } = await this.release(authorization, found.transactionId!, actor, (m) => this.calls.recordApplied(m, holdCall, found));
     return released;
   }
 

@@ -1,17 +1,46 @@
 import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderDeclinedError, ProviderError } from '@gcpa/gift-card-provider';
-import { formatAmount, parseAmount } from '@gcpa/money';
+import { formatAmount, Money, parseAmount } from '@gcpa/money';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { businessRule, providerFailure, providerUnavailable } from '../common/domain-errors';
+import { businessRule, DomainError, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
 import { PinLockoutService } from '../security/pin-lockout.service';
-import { applyBalance } from './balance-inquiry';
+import { applyBalance, applyCards } from './balance-inquiry';
 
-export interface BalanceInquiryRequest {
+export interface InquiryCard {
   cardNumber: string;
   pin?: string;
+}
+
+export interface BalanceInquiryRequest extends InquiryCard {
+  cards?: undefined;
   currency: string;
   requestedAmount?: string;
+}
+
+/** The request as validated: either form (the DTO lets both through for the service to name both fields). */
+export interface InquiryRequest {
+  cardNumber?: string;
+  pin?: string;
+  cards?: InquiryCard[];
+  currency: string;
+  requestedAmount?: string;
+}
+
+/** Several cards applied to one amount, in the order given. */
+export interface CardsInquiryRequest {
+  cardNumber?: undefined;
+  cards: InquiryCard[];
+  currency: string;
+  requestedAmount: string;
+}
+
+export interface CardsInquiryView {
+  currency: string;
+  requestedAmount: string;
+  appliedAmount: string;
+  remainingAmount: string;
+  cards: Array<{ cardLast4: string; availableBalance: string; applicableAmount: string }>;
 }
 
 export interface BalanceInquiryView {
@@ -34,26 +63,24 @@ export class BalanceInquiriesService {
     private readonly pinLockout: PinLockoutService,
   ) {}
 
-  async inquire(request: BalanceInquiryRequest): Promise<BalanceInquiryView> {
-    const requested = request.requestedAmount === undefined ? undefined : parseAmount(request.requestedAmount, request.currency);
-    const cardHash = this.vault.hash(request.cardNumber);
-    const withPin = !!request.pin;
-    // The attempt is counted before the provider is asked, so parallel guesses cannot outrun the lockout.
-    await this.pinLockout.beginAttempt(cardHash, withPin);
-    let balance;
-    try {
-      balance = await this.provider.balance({
-        requestId: randomUUID(),
-        card: { cardNumber: request.cardNumber, pin: request.pin },
-        currency: request.currency,
-      });
-    } catch (error) {
-      await this.pinLockout.finishAttempt(cardHash, withPin, pinVerdictOf(error));
-      throw toBalanceError(error);
+  /** One card (`cardNumber`) or several (`cards`): exactly one of the two. */
+  async inquire(request: InquiryRequest): Promise<BalanceInquiryView | CardsInquiryView> {
+    const hasCard = request.cardNumber !== undefined;
+    const hasCards = request.cards !== undefined;
+    if (hasCard === hasCards) {
+      const problem = 'exactly one of cardNumber (one card) or cards (several) must be given';
+      throw validationFailed([
+        { field: 'cardNumber', problems: [problem] },
+        { field: 'cards', problems: [problem] },
+      ]);
     }
-    await this.pinLockout.finishAttempt(cardHash, withPin, 'PIN_ACCEPTED');
-    if (!balance.active) throw businessRule('CARD_INACTIVE', 'The card is not active', { reason: 'CARD_INACTIVE' });
-    const answer = applyBalance(balance.available, requested);
+    return hasCards ? this.inquireCards(request as CardsInquiryRequest) : this.inquireCard(request as BalanceInquiryRequest);
+  }
+
+  private async inquireCard(request: BalanceInquiryRequest): Promise<BalanceInquiryView> {
+    const requested = request.requestedAmount === undefined ? undefined : parseAmount(request.requestedAmount, request.currency);
+    const available = await this.availableOn(request, request.currency);
+    const answer = applyBalance(available, requested);
     return {
       cardLast4: request.cardNumber.slice(-4),
       currency: request.currency,
@@ -61,6 +88,67 @@ export class BalanceInquiriesService {
       applicableAmount: formatAmount(answer.applicable),
       remainingAmount: formatAmount(answer.remaining),
     };
+  }
+
+  /**
+   * Several cards: each read as one card is (PIN lockout, failed-lookup counting), one after another in the order
+   * given; the first card that cannot be read ends the inquiry with its error, naming it (`details.field`).
+   */
+  private async inquireCards(request: CardsInquiryRequest): Promise<CardsInquiryView> {
+    const duplicates = request.cards.flatMap((card, index) =>
+      request.cards.findIndex((other) => other.cardNumber === card.cardNumber) < index
+        ? [{ field: `cards.${index}.cardNumber`, problems: [`cards.${index}.cardNumber names a card already listed`] }]
+        : [],
+    );
+    if (duplicates.length > 0) throw validationFailed(duplicates);
+    const requested = parseAmount(request.requestedAmount, request.currency);
+    const balances: Money[] = [];
+    for (const [index, card] of request.cards.entries()) {
+      try {
+        balances.push(await this.availableOn(card, request.currency));
+      } catch (error) {
+        throw error instanceof DomainError
+          ? new DomainError(error.status, error.code, `cards.${index} (****${card.cardNumber.slice(-4)}): ${error.message}`, {
+              ...error.details,
+              field: `cards.${index}`,
+              cardLast4: card.cardNumber.slice(-4),
+            })
+          : error;
+      }
+    }
+    const answer = applyCards(balances, requested);
+    return {
+      currency: request.currency,
+      requestedAmount: formatAmount(requested),
+      appliedAmount: formatAmount(answer.applied),
+      remainingAmount: formatAmount(answer.remaining),
+      cards: answer.cards.map((card, index) => ({
+        cardLast4: request.cards[index].cardNumber.slice(-4),
+        availableBalance: formatAmount(card.available),
+        applicableAmount: formatAmount(card.applicable),
+      })),
+    };
+  }
+
+  /** What one card has: its PIN attempt counted before the provider is asked, so parallel guesses cannot outrun the lockout. */
+  private async availableOn(card: InquiryCard, currency: string): Promise<Money> {
+    const cardHash = this.vault.hash(card.cardNumber);
+    const withPin = !!card.pin;
+    await this.pinLockout.beginAttempt(cardHash, withPin);
+    let balance;
+    try {
+      balance = await this.provider.balance({
+        requestId: randomUUID(),
+        card: { cardNumber: card.cardNumber, pin: card.pin },
+        currency,
+      });
+    } catch (error) {
+      await this.pinLockout.finishAttempt(cardHash, withPin, pinVerdictOf(error));
+      throw toBalanceError(error);
+    }
+    await this.pinLockout.finishAttempt(cardHash, withPin, 'PIN_ACCEPTED');
+    if (!balance.active) throw businessRule('CARD_INACTIVE', 'The card is not active', { reason: 'CARD_INACTIVE' });
+    return balance.available;
   }
 }
 

@@ -3,16 +3,17 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from './domain-errors';
+import { LeasedTable, runAsHolder } from './lease-fence';
 import { pollUntil } from './poll';
 
-/** Tables whose rows carry `lock_owner` / `lock_until` lease columns. */
-export type LeasedTable = 'authorization_hold' | 'refund' | 'gift_card_fulfillment';
+export type { LeasedTable } from './lease-fence';
 
 /**
  * One worker at a time per row (a request, its retry, a takeover, the batch job, the recovery sweep): a
  * lease on the row taken with a conditional UPDATE, renewed while the work goes on (ROW_LEASE_SECONDS). Unlike `SELECT ... FOR UPDATE` held across provider
  * calls, it lets each step commit its intent first, works on the embedded database's single connection,
- * and expires if its holder crashes.
+ * and expires if its holder crashes. The work runs as the lease's holder: its writes are fenced (LeaseFence),
+ * so a worker that outlived its lease stops instead of writing over its successor.
  */
 @Injectable()
 export class RowLease {
@@ -41,7 +42,7 @@ export class RowLease {
     const renewal = setInterval(() => void this.renew(table, id, owner), (this.leaseSeconds * 1000) / 3);
     renewal.unref();
     try {
-      return { value: await work() };
+      return { value: await runAsHolder({ table, id, owner }, work) };
     } finally {
       clearInterval(renewal);
       await this.dataSource.query(`UPDATE ${table} SET lock_owner = NULL, lock_until = NULL WHERE id = $1 AND lock_owner = $2`, [id, owner]);

@@ -1,6 +1,7 @@
 import { TypeORMError } from 'typeorm';
 import { IllegalTransitionError } from '../authorizations/authorization-state';
 import { DomainError, providerUnavailable } from './domain-errors';
+import { LeaseLostError } from './lease-fence';
 
 /**
  * The routes that move money (or may have moved it by the time they fail). A failure of the database, a state
@@ -22,10 +23,10 @@ const MONEY_MOVING_ROUTES: ReadonlySet<string> = new Set([
 const SQLSTATE = /^[0-9A-Z]{5}$/;
 const CONNECTION_LOST = /connection terminated|terminating connection|connection (?:is )?closed|timeout exceeded when trying to connect|ECONNREFUSED|ECONNRESET/i;
 
-/** A failure of the database (a query, a commit, the connection), or a state machine refusing a stale copy. */
+/** A failure of the database (a query, a commit, the connection), a state machine refusing a stale copy, or a lease lost mid-way. */
 export function isUnrecoverableState(error: unknown): boolean {
   if (error instanceof DomainError || !(error instanceof Error)) return false;
-  if (error instanceof IllegalTransitionError || error instanceof TypeORMError) return true;
+  if (error instanceof IllegalTransitionError || error instanceof TypeORMError || error instanceof LeaseLostError) return true;
   const code = (error as { code?: unknown }).code;
   if (error.name === 'DatabaseError' || (typeof code === 'string' && SQLSTATE.test(code))) return true;
   return CONNECTION_LOST.test(error.message) || (typeof code === 'string' && CONNECTION_LOST.test(code));

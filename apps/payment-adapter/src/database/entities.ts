@@ -3,8 +3,8 @@ import { GiftCardFulfillment } from '../fulfillments/gift-card-fulfillment.entit
 import { PaymentEvent } from '../history/payment-event.entity';
 import { IdempotencyKeyRecord } from '../idempotency/idempotency-key.entity';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
-import { Refund } from '../refunds/refund.entity';
+import { Refund, RefundAllocation } from '../refunds/refund.entity';
 import { Settlement } from '../settlements/settlement.entity';
 
 /** Every TypeORM entity of the adapter. */
-export const adapterEntities: Function[] = [Authorization, Settlement, ProviderCall, PaymentEvent, IdempotencyKeyRecord, Refund, GiftCardFulfillment];
+export const adapterEntities: Function[] = [Authorization, Settlement, ProviderCall, PaymentEvent, IdempotencyKeyRecord, Refund, RefundAllocation, GiftCardFulfillment];

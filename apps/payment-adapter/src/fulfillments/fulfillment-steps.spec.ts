@@ -54,6 +54,12 @@ describe('differences', () => {
     expect(differences(electronic({ cardHash: 'h' }), same)).toEqual([]);
   });
 
+  it("never takes a refund's card for a sold line, nor the other way round", () => {
+    expect(differences(electronic({ returnRelated: true }), same)).toEqual(['returnRelated']);
+    expect(differences(electronic(), { ...same, returnRelated: true })).toEqual(['returnRelated']);
+    expect(differences(electronic({ returnRelated: true }), { ...same, returnRelated: true })).toEqual([]);
+  });
+
   it('names every differing field', () => {
     expect(differences(electronic(), { ...same, cardSetId: 'other', amountMinor: 1n, currency: 'EUR' })).toEqual(['cardSetId', 'currency', 'amount']);
     const physical = electronic({ kind: 'PHYSICAL', cardSetId: null, cardHash: 'a' });

@@ -34,6 +34,8 @@ export interface LineRequest {
   cardHash: string | null;
   currency: string;
   amountMinor: bigint;
+  /** A card for a refund to a new card (issued as return-related); never asked for through the fulfillment API. */
+  returnRelated?: boolean;
 }
 
 /** The fields of `request` that differ from what the line's fulfillment was created with. */
@@ -44,5 +46,6 @@ export function differences(f: GiftCardFulfillment, request: LineRequest): strin
   if (request.kind === 'PHYSICAL' && f.cardHash !== request.cardHash) differing.push('cardNumber');
   if (f.currency !== request.currency) differing.push('currency');
   if (f.amountMinor !== request.amountMinor) differing.push('amount');
+  if ((f.returnRelated ?? false) !== (request.returnRelated ?? false)) differing.push('returnRelated');
   return differing;
 }

@@ -5,6 +5,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault, ProtectedCard } from '../card-data/card-vault';
+import { LeaseFence } from '../common/lease-fence';
 import { RowLease } from '../common/row-lease';
 import { businessRule, DomainError, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { HistoryService } from '../history/history.service';
@@ -24,6 +25,8 @@ export interface FulfillmentRequest {
   pin?: string;
   amount: string;
   currency: string;
+  /** Set by a refund to a new card (never by the fulfillment API): the card's value is issued as return-related. */
+  returnRelated?: boolean;
 }
 
 /** Secrets shown once: in the first answer that shows the completed card (never replayed, the PIN then erased). */
@@ -43,8 +46,9 @@ type StepEvent = 'ALLOCATED' | 'ACTIVATED' | 'ISSUED';
 /**
  * Rule 6: a gift card order line becomes a live card with value through a resumable sequence of provider
  * calls (electronic: allocate, activate, issue; physical: activate, issue). Each call is recorded as an
- * intent before it is made (provider_call) and each step that succeeded on the fulfillment row after it; a
- * retry, a replay, a restart or the recovery sweep continues after the last step that succeeded.
+ * intent before it is made (provider_call), and each step that succeeded on the fulfillment row in the commit
+ * that records its answer; a retry, a replay, a restart or the recovery sweep continues after the last step
+ * that succeeded.
  * One fulfillment per (orderId, lineId): a card is never allocated twice for a line, value never issued twice.
  */
 @Injectable()
@@ -57,6 +61,7 @@ export class FulfillmentsService {
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
     @Inject(FULFILLMENT_CARD_SET_ID) private readonly defaultCardSetId: string,
     private readonly lease: RowLease,
+    private readonly fence: LeaseFence,
   ) {}
 
   /**
@@ -75,6 +80,7 @@ export class FulfillmentsService {
       cardHash: card?.hash ?? null,
       currency: amount.currency,
       amountMinor: amount.minor,
+      returnRelated: request.returnRelated ?? false,
     };
     const { id } = await this.findOrCreate(request, line, card, actor, idempotencyKey);
 
@@ -82,7 +88,8 @@ export class FulfillmentsService {
       const fulfillment = await this.get(id);
       const differing = differences(fulfillment, line);
       const reachedProvider = fulfillment.allocatedAt !== null || fulfillment.activatedAt !== null;
-      if (differing.length > 0 && !(fulfillment.status === 'FAILED' && !reachedProvider)) {
+      // A refund's card is never taken over by a fulfillment request, nor the other way round.
+      if (differing.length > 0 && (differing.includes('returnRelated') || !(fulfillment.status === 'FAILED' && !reachedProvider))) {
         throw new DomainError(
           HttpStatus.CONFLICT,
           'FULFILLMENT_CONFLICT',
@@ -149,6 +156,7 @@ export class FulfillmentsService {
           cardLast4: card?.last4 ?? null,
           currency: line.currency,
           amountMinor: line.amountMinor,
+          returnRelated: line.returnRelated ?? false,
           status: 'PENDING',
           createdAt: now,
           updatedAt: now,
@@ -218,29 +226,36 @@ export class FulfillmentsService {
    * next attempt allocates again. A line still gets one card with value.
    */
   private async allocate(fulfillment: GiftCardFulfillment, actor: string): Promise<void> {
+    const unallocated = { ...fulfillment };
     const result = await this.calls.run(
       { operation: 'ALLOCATE', orderId: fulfillment.orderId, fulfillmentId: fulfillment.id },
       (requestId) => this.provider.allocate({ requestId, cardSetId: fulfillment.cardSetId! }),
       () => ({}),
-    );
-    if (!result.ok) throw await this.stepFailed(fulfillment, 'ALLOCATE', result.error, result.call.id, actor);
-    await this.settleRepeatedCalls(fulfillment.id, 'ALLOCATE');
-    const card = this.vault.protect(result.value.cardNumber);
-    await this.update(
-      fulfillment,
-      {
-        cardHash: card.hash,
-        cardEncrypted: card.encrypted,
-        cardLast4: card.last4,
-        // Kept encrypted until it is shown: a failure in a later step must not lose it.
-        pinEncrypted: result.value.pin ? this.vault.encrypt(result.value.pin) : null,
-        allocatedAt: new Date(),
-        allocateReference: null,
+      // The card (and its PIN, encrypted until shown) is kept in the commit of the answer: a crash must not lose it.
+      async (m, value, call) => {
+        await this.settleRepeatedCalls(m, fulfillment.id, 'ALLOCATE');
+        const card = this.vault.protect(value.cardNumber);
+        await this.update(
+          fulfillment,
+          {
+            cardHash: card.hash,
+            cardEncrypted: card.encrypted,
+            cardLast4: card.last4,
+            pinEncrypted: value.pin ? this.vault.encrypt(value.pin) : null,
+            allocatedAt: new Date(),
+            allocateReference: null,
+          },
+          'ALLOCATED',
+          actor,
+          { providerCallId: call.id },
+          m,
+        );
       },
-      'ALLOCATED',
-      actor,
-      { providerCallId: result.call.id },
     );
+    if (!result.ok) {
+      Object.assign(fulfillment, unallocated);
+      throw await this.stepFailed(fulfillment, 'ALLOCATE', result.error, result.call.id, actor);
+    }
   }
 
   /**
@@ -254,15 +269,16 @@ export class FulfillmentsService {
       { ...this.intentFor(fulfillment, 'ACTIVATE'), amountMinor: undefined },
       (requestId) => this.provider.activate({ requestId, cardNumber }),
       () => ({}),
+      async (m, _value, call) => {
+        await this.settleRepeatedCalls(m, fulfillment.id, 'ACTIVATE');
+        // Clutch's activation answer names no transaction.
+        await this.update(fulfillment, { activatedAt: new Date(), activateReference: null }, 'ACTIVATED', actor, { providerCallId: call.id, providerTransactionId: null }, m);
+      },
     );
-    if (!result.ok) throw await this.stepFailed(fulfillment, 'ACTIVATE', result.error, result.call.id, actor);
-    await this.settleRepeatedCalls(fulfillment.id, 'ACTIVATE');
-    // Clutch's activation answer names no transaction.
-    const reference = null;
-    await this.update(fulfillment, { activatedAt: new Date(), activateReference: reference }, 'ACTIVATED', actor, {
-      providerCallId: result.call.id,
-      providerTransactionId: reference,
-    });
+    if (!result.ok) {
+      fulfillment.activatedAt = null;
+      throw await this.stepFailed(fulfillment, 'ACTIVATE', result.error, result.call.id, actor);
+    }
   }
 
   /**
@@ -287,11 +303,11 @@ export class FulfillmentsService {
     for (const call of earlier) {
       let applied = call.outcome === 'SUCCEEDED' || call.outcome === 'APPLIED';
       if (call.outcome === 'PENDING' || call.outcome === 'UNKNOWN') {
-        const resolution = await this.calls.resolve(call);
+        const resolution = await this.calls.resolve(call, { onApplied: (m, found) => this.issued(fulfillment, call.id, found.transactionId, actor, m) });
         if (resolution.applied === 'unknown') {
           throw providerUnavailable('An earlier issue of this fulfillment is still being confirmed with the provider; retry later with the same Idempotency-Key', 'UNKNOWN');
         }
-        applied = resolution.applied;
+        if (resolution.applied) return;
       }
       if (applied) {
         await this.issued(fulfillment, call.id, call.providerTransactionId, actor);
@@ -302,23 +318,31 @@ export class FulfillmentsService {
     const result = await this.calls.run(
       this.intentFor(fulfillment, 'ISSUE'),
       (requestId) =>
-        this.provider.issue({ requestId, cardNumber, amount: { minor: fulfillment.amountMinor, currency: fulfillment.currency }, returnRelated: false }),
+        this.provider.issue({ requestId, cardNumber, amount: { minor: fulfillment.amountMinor, currency: fulfillment.currency }, returnRelated: fulfillment.returnRelated }),
       (value) => ({ transactionId: value.transactionId, resultMinor: fulfillment.amountMinor }),
+      (m, value, call) => this.issued(fulfillment, call.id, value.transactionId, actor, m),
     );
-    if (result.ok) return this.issued(fulfillment, result.call.id, result.value.transactionId, actor);
+    if (result.ok) return;
+    Object.assign(fulfillment, { issuedAt: null, issueReference: null, status: 'PENDING' });
     if (result.error.kind === 'OUTCOME_UNKNOWN') {
       // Looked up at once: a lost answer whose issue the card's history already shows completes the line now.
-      const resolution = await this.calls.resolve(result.call);
-      if (resolution.applied === true) return this.issued(fulfillment, result.call.id, resolution.transaction.transactionId, actor);
+      const resolution = await this.calls.resolve(result.call, {
+        onApplied: (m, found) => this.issued(fulfillment, result.call.id, found.transactionId, actor, m),
+      });
+      if (resolution.applied === true) return;
     }
     throw await this.stepFailed(fulfillment, 'ISSUE', result.error, result.call.id, actor);
   }
 
-  private issued(fulfillment: GiftCardFulfillment, callId: string, transactionId: string | null, actor: string): Promise<void> {
-    return this.update(fulfillment, { issuedAt: new Date(), issueReference: transactionId, status: 'COMPLETED' }, 'ISSUED', actor, {
-      providerCallId: callId,
-      providerTransactionId: transactionId,
-    });
+  private issued(fulfillment: GiftCardFulfillment, callId: string, transactionId: string | null, actor: string, manager?: EntityManager): Promise<void> {
+    return this.update(
+      fulfillment,
+      { issuedAt: new Date(), issueReference: transactionId, status: 'COMPLETED' },
+      'ISSUED',
+      actor,
+      { providerCallId: callId, providerTransactionId: transactionId },
+      manager,
+    );
   }
 
   /**
@@ -368,10 +392,10 @@ export class FulfillmentsService {
    * activation (APPLIED); a lost allocation took a card nobody knows, with nothing on it (NOT_APPLIED for
    * this line, noted as a lost card).
    */
-  private async settleRepeatedCalls(fulfillmentId: string, operation: 'ALLOCATE' | 'ACTIVATE'): Promise<void> {
+  private async settleRepeatedCalls(m: EntityManager, fulfillmentId: string, operation: 'ALLOCATE' | 'ACTIVATE'): Promise<void> {
     const [outcome, note] =
       operation === 'ACTIVATE' ? ['APPLIED', 'settled by a later repeat of the activation'] : ['NOT_APPLIED', 'lost allocation: an empty card nobody knows may exist at the provider'];
-    await this.dataSource.query(
+    await m.query(
       `UPDATE provider_call SET outcome = $3, completed_at = now(), next_check_at = NULL, resolution_note = $4
         WHERE fulfillment_id = $1 AND operation = $2 AND outcome IN ('PENDING', 'UNKNOWN')`,
       [fulfillmentId, operation, outcome, note],
@@ -390,20 +414,25 @@ export class FulfillmentsService {
     };
   }
 
-  /** Applies changes to the fulfillment and records the event, in one transaction (never the lease columns). */
+  /**
+   * Applies changes to the fulfillment and records the event, in one transaction: the caller's when given, else
+   * its own, fenced by the fulfillment's lease (never the lease columns).
+   */
   private async update(
     fulfillment: GiftCardFulfillment,
     changes: Partial<GiftCardFulfillment>,
     event: StepEvent | 'FAILED' | 'RETRIED',
     actor: string,
     extra: { providerCallId?: string; providerTransactionId?: string | null; providerMessage?: string | null; detail?: Record<string, unknown> } = {},
+    manager?: EntityManager,
   ): Promise<void> {
     const from = fulfillment.status;
     Object.assign(fulfillment, changes, { updatedAt: new Date() });
-    await this.dataSource.transaction(async (manager) => {
-      await manager.getRepository(GiftCardFulfillment).update(fulfillment.id, { ...changes, updatedAt: fulfillment.updatedAt });
-      await this.append(manager, fulfillment, event, from, actor, extra);
-    });
+    const work = async (m: EntityManager) => {
+      await m.getRepository(GiftCardFulfillment).update(fulfillment.id, { ...changes, updatedAt: fulfillment.updatedAt });
+      await this.append(m, fulfillment, event, from, actor, extra);
+    };
+    await (manager ? work(manager) : this.fence.transaction(work));
   }
 
   private append(

@@ -33,6 +33,8 @@ export class GiftCardFulfillment {
   @Column({ name: 'pin_encrypted', type: 'text', nullable: true }) pinEncrypted: string | null;
   /** When the full card number and PIN were shown, in the one answer that shows them. */
   @Column({ name: 'revealed_at', type: 'timestamptz', nullable: true }) revealedAt: Date | null;
+  /** A card made for a refund to a new card: its value is issued as return-related. */
+  @Column({ name: 'return_related', type: 'boolean', default: false }) returnRelated: boolean;
   /** A lease: the one process running this fulfillment's steps. */
   @Column({ name: 'lock_owner', type: 'uuid', nullable: true }) lockOwner: string | null;
   @Column({ name: 'lock_until', type: 'timestamptz', nullable: true }) lockUntil: Date | null;

@@ -32,6 +32,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly refundsToNewCards = new Counter({
+    name: 'gcpa_refunds_to_new_cards_total',
+    help: 'Refunds loaded onto a new card, by kind (REFUND within what the order settled, CREDIT beyond it)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+
   readonly settlementBacklog = new Gauge({
     name: 'gcpa_settlement_backlog',
     help: 'Batch settlements waiting for the job (OPEN)',

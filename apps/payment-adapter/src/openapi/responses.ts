@@ -161,6 +161,30 @@ export class BalanceInquiryResponse {
   @ApiProperty({ example: '35.00', description: 'requestedAmount − applicableAmount' }) remainingAmount: string;
 }
 
+export class AppliedCardResponse {
+  @ApiProperty({ example: '0002' }) cardLast4: string;
+  @ApiProperty({ example: '20.00' }) availableBalance: string;
+  @ApiProperty({ example: '20.00', description: 'min(what is still needed after the cards before it, availableBalance)' }) applicableAmount: string;
+}
+
+/** `POST /v1/balance-inquiries` with `cards`: several cards applied to one amount in the order given. */
+export class CardsInquiryResponse {
+  @ApiProperty({ example: 'USD' }) currency: string;
+  @ApiProperty({ example: '60.00' }) requestedAmount: string;
+  @ApiProperty({ example: '60.00', description: 'The sum of the cards\' applicableAmount' }) appliedAmount: string;
+  @ApiProperty({ example: '0.00', description: 'requestedAmount − appliedAmount: what the order still needs from another tender' }) remainingAmount: string;
+  @ApiProperty({ type: [AppliedCardResponse], description: 'The cards in the order given' }) cards: AppliedCardResponse[];
+}
+
+/** A refund to a new card: the card it was loaded onto. */
+export class NewCardResponse {
+  @ApiProperty({ example: '6123456789012345', nullable: true, type: String, description: 'In full in the first answer only; ****last4 in replays and reads; null until the card is allocated' })
+  cardNumber: string | null;
+  @ApiProperty({ example: '0815', nullable: true, type: String, description: 'In the first answer that shows the loaded card only; kept encrypted until then, erased after' })
+  pin: string | null;
+  @ApiProperty({ example: '2345', nullable: true, type: String }) cardLast4: string | null;
+}
+
 export class RefundResponse {
   @ApiProperty({ example: '3b0c6a9e-1f2d-4e5a-8b7c-9d0e1f2a3b4c', format: 'uuid' }) refundId: string;
   @ApiProperty({ example: 'ORD-10042' }) orderId: string;
@@ -179,6 +203,16 @@ export class RefundResponse {
   @ApiProperty({ example: '0001', nullable: true, type: String }) cardLast4: string | null;
   @ApiProperty({ example: '****0001', nullable: true, type: String }) maskedCardNumber: string | null;
   @ApiProperty({ example: 'txn_5f3a', nullable: true, type: String }) providerReference: string | null;
+  @ApiPropertyOptional({ example: 'c81e2b7a-0d4f-4c1e-9a3b-5f6e7d8c9b0a', format: 'uuid', description: 'A part of a refund that named only its order: the refundId of that refund' }) partOf?: string;
+  @ApiPropertyOptional({ example: 1, description: 'Its place among the parts: 1 is the card of the most recent settlement' }) partIndex?: number;
+  @ApiPropertyOptional({
+    type: () => [RefundResponse],
+    description:
+      'A refund that named only its order: one part per card, most recent settlement first, each a refund of its own (status, amount, cardLast4, providerReference). ' +
+      'status is SUCCEEDED when every part is, FAILED when one was declined, else PENDING; refundedAmount sums the succeeded parts',
+  })
+  parts?: RefundResponse[];
+  @ApiPropertyOptional({ type: NewCardResponse, description: 'A refund to a new card (toNewCard): the card it was loaded onto' }) newCard?: NewCardResponse;
   @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
   @ApiProperty({ example: TIME, format: 'date-time' }) updatedAt: string;
 }

@@ -44,7 +44,16 @@ export class ProviderCall {
   @Column({ name: 'check_attempts', type: 'integer', default: 0 }) checkAttempts: number;
   /** When the recovery sweep stopped expecting to resolve it by itself (listed for operators; still checked now and then). */
   @Column({ name: 'given_up_at', type: 'timestamptz', nullable: true }) givenUpAt: Date | null;
+  /** An operator's decision, applied (and then cleared) by the next look-up: what the provider did, as the operator saw it. */
+  @Column({ name: 'operator_decision', type: 'jsonb', nullable: true }) operatorDecision: OperatorDecision | null;
   @Column({ name: 'next_check_at', type: 'timestamptz', nullable: true }) nextCheckAt: Date | null;
   @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' }) createdAt: Date;
   @Column({ name: 'completed_at', type: 'timestamptz', nullable: true }) completedAt: Date | null;
+}
+
+export interface OperatorDecision {
+  applied: boolean;
+  transactionId: string | null;
+  actor: string;
+  reason: string;
 }

@@ -12,6 +12,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
+import { LeaseFence, LeaseLostError } from '../common/lease-fence';
 import { Metrics } from '../observability/metrics';
 import { CardLease, HeldCardLease } from './card-lease';
 import { ProviderCall, ProviderCallOutcome, ProviderOperation } from './provider-call.entity';
@@ -36,11 +37,27 @@ export type CallResult<T> =
   | { ok: true; value: T; call: ProviderCall }
   | { ok: false; error: ProviderError; call: ProviderCall };
 
+/** What the provider shows an unanswered call did. */
+export interface FoundTransaction {
+  transactionId: string | null;
+  amount: Money;
+}
+
 /** What became of an unknown call, once the provider's state proves it; `unknown` until then. */
-export type Resolution =
-  | { applied: true; transaction: { transactionId: string | null; amount: Money } }
-  | { applied: false }
-  | { applied: 'unknown' };
+export type Resolution = { applied: true; transaction: FoundTransaction } | { applied: false } | { applied: 'unknown' };
+
+export interface ResolveOptions {
+  /** What an APPLIED finding means for the caller's own rows: committed in the transaction that records the finding. */
+  onApplied?: (manager: EntityManager, transaction: FoundTransaction) => Promise<void>;
+  /**
+   * False: an APPLIED finding is answered but not recorded, and the call stays in the recovery sweep's queue until
+   * the caller records it (`recordApplied`) with the follow-up it depends on, such as the release of a found hold
+   * nobody owns. A crash in between leaves the call to be found again, never a known outcome nobody acts on.
+   */
+  record?: boolean;
+  /** What a NOT_APPLIED finding means for the caller's own rows: committed with it, likewise. */
+  onNotApplied?: (manager: EntityManager) => Promise<void>;
+}
 
 /** Calls that change money on a card: serialised per card so that a look-up of the card's state finds only ours. */
 const MONEY_MOVING: ReadonlySet<ProviderOperation> = new Set(['HOLD', 'REDEEM_FROM_HOLD', 'RELEASE_HOLD', 'REDEEM', 'ISSUE', 'ACTIVATE', 'VOID']);
@@ -71,6 +88,7 @@ export class ProviderCallsService {
     private readonly metrics: Metrics,
     private readonly cards: CardLease,
     @Inject('CARD_LEASE_WAIT_MS') private readonly cardWaitMs: number,
+    private readonly fence: LeaseFence,
     /** A lost ISSUE waits longer before "not applied" (UNKNOWN_ISSUE_GRACE_MS): issued twice cannot be undone once spent. */
     @Optional() @Inject('UNKNOWN_ISSUE_GRACE_MS') private readonly issueGraceMs: number = graceMs,
   ) {
@@ -81,6 +99,8 @@ export class ProviderCallsService {
    * `applySuccess`, when given, records what the success means for the caller's own rows in the transaction
    * that marks the call SUCCEEDED: a crash between the two cannot leave a call answered but unapplied (which
    * no look-up would ever revisit); it leaves the call PENDING, and the recovery sweep looks it up.
+   * Every write is fenced by the caller's row lease: a worker that lost it sends nothing, or records nothing of
+   * what it was answered (LeaseLostError), and the call is left PENDING for whoever holds the row now.
    */
   async run<T>(
     intent: CallIntent,
@@ -120,12 +140,13 @@ export class ProviderCallsService {
       const value = await call(record.id);
       timer({ outcome: 'SUCCEEDED' });
       const { transactionId, resultMinor } = describe(value);
-      await this.dataSource.transaction(async (manager) => {
+      await this.fence.transaction(async (manager) => {
         await this.finish(record, 'SUCCEEDED', { providerTransactionId: transactionId ?? null, resultMinor: resultMinor ?? null }, manager);
         if (applySuccess) await applySuccess(manager, value, record);
       });
       return { ok: true, value, call: record };
     } catch (thrown) {
+      if (thrown instanceof LeaseLostError) throw thrown;
       const error =
         thrown instanceof ProviderError ? thrown : new ProviderOutcomeUnknownError(`unexpected failure: ${(thrown as Error)?.message}`);
       timer({ outcome: OUTCOME_OF[error.kind] });
@@ -158,21 +179,23 @@ export class ProviderCallsService {
       checkAttempts: 0,
       createdAt: new Date(),
     });
-    await this.dataSource.getRepository(ProviderCall).insert(row);
+    await this.fence.transaction((manager) => manager.getRepository(ProviderCall).insert(row));
     return row;
   }
 
   private async finish(record: ProviderCall, outcome: ProviderCallOutcome, fields: Partial<ProviderCall>, manager?: EntityManager): Promise<void> {
     Object.assign(record, { outcome, completedAt: new Date(), nextCheckAt: null, ...fields });
-    await (manager ?? this.dataSource.manager).getRepository(ProviderCall).update(record.id, {
-      outcome,
-      completedAt: record.completedAt,
-      nextCheckAt: record.nextCheckAt,
-      providerTransactionId: record.providerTransactionId ?? null,
-      resultMinor: record.resultMinor ?? null,
-      providerMessage: record.providerMessage ?? null,
-      errorKind: record.errorKind ?? null,
-    });
+    const write = (m: EntityManager) =>
+      m.getRepository(ProviderCall).update(record.id, {
+        outcome,
+        completedAt: record.completedAt,
+        nextCheckAt: record.nextCheckAt,
+        providerTransactionId: record.providerTransactionId ?? null,
+        resultMinor: record.resultMinor ?? null,
+        providerMessage: record.providerMessage ?? null,
+        errorKind: record.errorKind ?? null,
+      });
+    await (manager ? write(manager) : this.fence.transaction(write));
   }
 
   /** Unresolved calls (PENDING or UNKNOWN) that touched an authorization. */
@@ -191,40 +214,30 @@ export class ProviderCallsService {
    * shows, under the card's lease, against what we have recorded on the card), or by a look-up of our
    * reference where the provider has one. "Nothing found" counts as "not applied" only where the provider
    * says the state proves it, which for most operations means once the grace period has passed. What cannot
-   * be decided stays UNKNOWN with the candidates found, for the sweep and for operators.
+   * be decided stays UNKNOWN with the candidates found, for the sweep and for operators. What a finding means for
+   * the caller's rows commits with it (`options.onApplied`), as an answered call's does.
    */
-  async resolve(call: ProviderCall): Promise<Resolution> {
-    if (!call.currency && call.operation !== 'ALLOCATE') return { applied: 'unknown' };
-    const currency = call.currency ?? 'XXX';
-    const lease = call.cardHash ? await this.cards.acquire(call.cardHash, Math.min(this.cardWaitMs, 2000)) : null;
-    if (lease === undefined) return this.checkLater(call, 'the card is busy with another call');
-    let finding: LostCallFinding;
-    try {
-      // Counted from when we stopped waiting for the answer: a request can still land just after our timeout.
-      const gaveUpAt = new Date(call.completedAt ?? call.createdAt).getTime();
-      const strategy = this.provider.lostAnswerStrategy(call.operation);
-      finding = await this.provider.resolveLostCall({
-        requestId: randomUUID(),
-        operation: call.operation,
-        reference: call.id,
-        cardNumber: call.cardEncrypted ? this.vault.decrypt(call.cardEncrypted) : undefined,
-        amount: { minor: call.amountMinor ?? 0n, currency },
-        holdId: call.providerHoldId ?? undefined,
-        startedAt: new Date(call.createdAt),
-        graceElapsed: Date.now() - gaveUpAt >= (call.operation === 'ISSUE' ? this.issueGraceMs : this.settleDelayMs),
-        known: strategy === 'state' && call.cardHash ? await this.knownOnCard(call) : { holdIds: new Set(), transactionIds: new Set() },
-      });
-    } catch (error) {
-      return this.checkLater(call, `look-up failed: ${(error as Error).message}`);
-    } finally {
-      await lease?.release();
-    }
+  async resolve(call: ProviderCall, options: ResolveOptions = {}): Promise<Resolution> {
+    const decided = call.operatorDecision ? decisionAsFinding(call) : undefined;
+    const finding = decided ?? (await this.lookUp(call));
+    if (finding === undefined) return { applied: 'unknown' };
     if (finding.outcome === 'APPLIED') {
-      await this.settleOutcome(call, 'APPLIED', finding.transactionId, finding.amount.minor, finding.note);
-      return { applied: true, transaction: { transactionId: finding.transactionId, amount: finding.amount } };
+      const transaction: FoundTransaction = { transactionId: finding.transactionId, amount: finding.amount };
+      if (options.record === false) {
+        call.resolutionNote = finding.note;
+        return { applied: true, transaction };
+      }
+      await this.fence.transaction(async (manager) => {
+        await this.recordApplied(manager, call, transaction, finding.note);
+        if (options.onApplied) await options.onApplied(manager, transaction);
+      });
+      return { applied: true, transaction };
     }
     if (finding.outcome === 'NOT_APPLIED') {
-      await this.settleOutcome(call, 'NOT_APPLIED', null, null, finding.note);
+      await this.fence.transaction(async (manager) => {
+        await this.settleOutcome(manager, call, 'NOT_APPLIED', null, null, finding.note);
+        if (options.onNotApplied) await options.onNotApplied(manager);
+      });
       return { applied: false };
     }
     call.candidates = finding.candidates.length ? finding.candidates : null;
@@ -236,6 +249,38 @@ export class ProviderCallsService {
     ]);
     if (finding.candidates.length > 1) this.logger.warn(`provider call ${call.id} (${call.operation}) stays UNKNOWN: ${finding.note}`);
     return { applied: 'unknown' };
+  }
+
+  /** What the provider's state shows of the call, under the card's lease; undefined when it could not be looked at now. */
+  private async lookUp(call: ProviderCall): Promise<LostCallFinding | undefined> {
+    if (!call.currency && call.operation !== 'ALLOCATE') return undefined;
+    const currency = call.currency ?? 'XXX';
+    const lease = call.cardHash ? await this.cards.acquire(call.cardHash, Math.min(this.cardWaitMs, 2000)) : null;
+    if (lease === undefined) {
+      await this.checkLater(call, 'the card is busy with another call');
+      return undefined;
+    }
+    try {
+      // Counted from when we stopped waiting for the answer: a request can still land just after our timeout.
+      const gaveUpAt = new Date(call.completedAt ?? call.createdAt).getTime();
+      const strategy = this.provider.lostAnswerStrategy(call.operation);
+      return await this.provider.resolveLostCall({
+        requestId: randomUUID(),
+        operation: call.operation,
+        reference: call.id,
+        cardNumber: call.cardEncrypted ? this.vault.decrypt(call.cardEncrypted) : undefined,
+        amount: { minor: call.amountMinor ?? 0n, currency },
+        holdId: call.providerHoldId ?? undefined,
+        startedAt: new Date(call.createdAt),
+        graceElapsed: Date.now() - gaveUpAt >= (call.operation === 'ISSUE' ? this.issueGraceMs : this.settleDelayMs),
+        known: strategy === 'state' && call.cardHash ? await this.knownOnCard(call) : { holdIds: new Set(), transactionIds: new Set() },
+      });
+    } catch (error) {
+      await this.checkLater(call, `look-up failed: ${(error as Error).message}`);
+      return undefined;
+    } finally {
+      await lease?.release();
+    }
   }
 
   /**
@@ -262,41 +307,46 @@ export class ProviderCallsService {
    * The look-up could not be made now: the call stays unresolved and is checked again after a backoff. A
    * look-up made for an OMS retry never postpones a check the recovery sweep already has planned sooner.
    */
-  private async checkLater(call: ProviderCall, why: string): Promise<Resolution> {
+  private async checkLater(call: ProviderCall, why: string): Promise<void> {
     await this.dataSource.query(
       `UPDATE provider_call SET check_attempts = check_attempts + 1, resolution_note = $2,
          next_check_at = least(next_check_at, now() + make_interval(secs => least(300, 5 * power(2, check_attempts))))
        WHERE id = $1`,
       [call.id, why],
     );
-    return { applied: 'unknown' };
   }
 
-  /**
-   * Puts a resolved call back in the sweep's queue: its effect was found but could not be undone yet
-   * (a lost hold whose release failed), so the next check tries again.
-   */
-  async reopen(call: ProviderCall): Promise<void> {
-    call.outcome = 'UNKNOWN';
-    await this.dataSource.getRepository(ProviderCall).update(call.id, {
-      outcome: 'UNKNOWN',
-      nextCheckAt: new Date(Date.now() + this.settleDelayMs),
-    });
+  /** Records a finding answered with `record: false`, in the caller's transaction (with what it did about it). */
+  recordApplied(manager: EntityManager, call: ProviderCall, transaction: FoundTransaction, note = call.resolutionNote ?? 'found at the provider'): Promise<void> {
+    return this.settleOutcome(manager, call, 'APPLIED', transaction.transactionId, transaction.amount.minor, note);
   }
 
-  private async settleOutcome(call: ProviderCall, outcome: 'APPLIED' | 'NOT_APPLIED', transactionId: string | null, resultMinor: bigint | null, note: string) {
-    call.outcome = outcome;
-    call.providerTransactionId = transactionId;
-    call.resultMinor = resultMinor;
-    call.resolutionNote = note;
-    await this.dataSource.getRepository(ProviderCall).update(call.id, {
+  private async settleOutcome(
+    manager: EntityManager,
+    call: ProviderCall,
+    outcome: 'APPLIED' | 'NOT_APPLIED',
+    transactionId: string | null,
+    resultMinor: bigint | null,
+    note: string,
+  ): Promise<void> {
+    await manager.getRepository(ProviderCall).update(call.id, {
       outcome,
       providerTransactionId: transactionId,
       resultMinor,
       resolutionNote: note,
       candidates: null,
+      operatorDecision: null,
       completedAt: new Date(),
       nextCheckAt: null,
     });
+    Object.assign(call, { outcome, providerTransactionId: transactionId, resultMinor, resolutionNote: note, operatorDecision: null });
   }
+}
+
+/** An operator's decision on a call, as the finding a look-up would have made (the amount asked, the id they gave). */
+function decisionAsFinding(call: ProviderCall): LostCallFinding {
+  const decision = call.operatorDecision!;
+  const note = `operator ${decision.actor}: ${decision.reason}`;
+  if (!decision.applied) return { outcome: 'NOT_APPLIED', note };
+  return { outcome: 'APPLIED', transactionId: decision.transactionId, amount: { minor: call.amountMinor ?? 0n, currency: call.currency ?? 'XXX' }, note };
 }

@@ -5,7 +5,8 @@ import { ChainLock } from '../authorizations/chain-lock';
 import { businessRule, DomainError, notFound } from '../common/domain-errors';
 import { FulfillmentsService } from '../fulfillments/fulfillments.service';
 import { HistoryService } from '../history/history.service';
-import { ProviderCall } from '../provider-calls/provider-call.entity';
+import { OperatorDecision, ProviderCall } from '../provider-calls/provider-call.entity';
+import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { RefundsService } from '../refunds/refunds.service';
 import { SettlementsService } from '../settlements/settlements.service';
 import { CreateResolutionDto } from './dto/resolution.dto';
@@ -16,10 +17,11 @@ const NEEDS_TRANSACTION_ID = new Set(['HOLD']);
 
 /**
  * An operator's decision on an unresolved provider call (the console's "resolve as applied / not applied").
- * The decision is recorded on the call and in the order's payment history in one commit, exactly as a look-up
- * would have recorded what it found; then the call is completed by the same code the recovery sweep runs after
- * a look-up (`resolveChain` under the chain lock, `resolvePending`, `resume`), so a hold found is adopted or
- * released, a redeem recorded as settled or re-queued, a refund or fulfillment finished.
+ * The decision is kept on the call (and in the order's payment history) in one commit, and stands in for the
+ * provider's answer at the call's next look-up: the same code the recovery sweep runs (`resolveChain` under the
+ * chain lock, `resolvePending`, `resume`) records it with what it means, in one commit, so a hold found is
+ * adopted or released, a redeem recorded as settled or re-queued, a refund or fulfillment finished. It runs at
+ * once; if that cannot finish now, the call is due in the sweep's queue.
  */
 @Injectable()
 export class OperatorResolutions {
@@ -33,6 +35,7 @@ export class OperatorResolutions {
     private readonly fulfillments: FulfillmentsService,
     private readonly lock: ChainLock,
     private readonly transactions: UnresolvedTransactions,
+    private readonly calls: ProviderCallsService,
   ) {}
 
   async resolve(id: string, decision: CreateResolutionDto, actor: string) {
@@ -45,15 +48,14 @@ export class OperatorResolutions {
       throw businessRule('TRANSACTION_ID_REQUIRED', `A ${call.operation} that happened is released or adopted by its provider id: give transactionId (one of the candidates, or what the provider shows)`);
     }
     const outcome = decision.applied ? 'APPLIED' : 'NOT_APPLIED';
-    const transactionId = decision.applied ? (decision.transactionId ?? null) : null;
+    const transactionId = decision.applied ? (decision.transactionId ?? call.providerTransactionId ?? null) : null;
+    const kept: OperatorDecision = { applied: decision.applied, transactionId, actor, reason: decision.reason };
     await this.dataSource.transaction(async (manager) => {
       const updated = returnedRows(
         await manager.query(
-          `UPDATE provider_call SET outcome = $2, provider_transaction_id = coalesce($3, provider_transaction_id),
-                  result_minor = CASE WHEN $2 = 'APPLIED' THEN amount_minor ELSE NULL END,
-                  resolution_note = $4, candidates = NULL, completed_at = now(), next_check_at = NULL
-            WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN') RETURNING id`,
-          [id, outcome, transactionId, `operator ${actor}: ${decision.reason}`],
+          `UPDATE provider_call SET operator_decision = $2::jsonb, next_check_at = now(), given_up_at = NULL
+            WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND operator_decision IS NULL RETURNING id`,
+          [id, JSON.stringify(kept)],
         ),
       );
       if (updated.length === 0) {
@@ -92,8 +94,12 @@ export class OperatorResolutions {
         await this.refunds.resolvePending(call.refundId, actor);
       } else if (call.fulfillmentId) {
         await this.fulfillments.resume(call.fulfillmentId, actor);
+      } else {
+        // A call of nobody's (a reconciliation's release): the decision is all there is to record.
+        await this.calls.resolve((await this.dataSource.getRepository(ProviderCall).findOneByOrFail({ id: call.id }))!);
       }
-      return true;
+      const after = await this.dataSource.getRepository(ProviderCall).findOneByOrFail({ id: call.id });
+      return after.outcome !== 'PENDING' && after.outcome !== 'UNKNOWN';
     } catch (error) {
       if (error instanceof DomainError && (error.code === 'AUTHORIZATION_BUSY' || error.code === 'FULFILLMENT_BUSY')) return false;
       this.logger.warn(`transaction ${call.id} resolved by ${actor}, completion left to the sweep: ${(error as Error).message}`);

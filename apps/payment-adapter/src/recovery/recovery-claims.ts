@@ -137,30 +137,4 @@ export class RecoveryClaims {
     );
     return rows.map((row) => row.id);
   }
-
-  /**
-   * Chains where a provider call's outcome is known (answered, or found by a look-up) but its effect was never
-   * recorded, because the process died in between: a redeem whose settlement is still PROCESSING, or a hold
-   * that no authorization owns and nobody released. Nothing else would revisit them if the OMS never touches
-   * the order again. Only calls older than `settledSeconds`, so a request still working on its chain is left alone.
-   */
-  async chainsWithUnrecordedOutcomes(limit: number, settledSeconds = 60): Promise<string[]> {
-    const rows: Array<{ root_id: string }> = await this.dataSource.query(
-      `SELECT DISTINCT a.root_id FROM provider_call pc JOIN authorization_hold a ON a.id = pc.authorization_id
-        WHERE pc.outcome IN ('SUCCEEDED', 'APPLIED') AND pc.operation IN ('HOLD', 'REDEEM_FROM_HOLD')
-          AND pc.completed_at < now() - make_interval(secs => $2)
-          AND pc.created_at > now() - interval '30 days'
-          AND (
-            (pc.operation = 'REDEEM_FROM_HOLD' AND a.state = 'OPEN'
-              AND EXISTS (SELECT 1 FROM settlement s WHERE s.id = pc.settlement_id AND s.status = 'PROCESSING'))
-            OR (pc.operation = 'HOLD' AND pc.provider_transaction_id IS DISTINCT FROM a.provider_hold_id
-              AND NOT EXISTS (SELECT 1 FROM provider_call r WHERE r.operation = 'RELEASE_HOLD'
-                               AND r.provider_hold_id = pc.provider_transaction_id
-                               AND (r.outcome IN ('SUCCEEDED', 'APPLIED') OR r.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))
-          )
-        LIMIT $1`,
-      [limit, settledSeconds],
-    );
-    return rows.map((row) => row.root_id);
-  }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { FulfillmentsModule } from '../fulfillments/fulfillments.module';
 import { PaymentsModule } from '../payments.module';
 import { RefundLock } from './refund-lock';
 import { RefundsController } from './refunds.controller';
@@ -6,7 +7,7 @@ import { RefundsService } from './refunds.service';
 
 /** `POST /v1/refunds`. Exports RefundsService for the order view and the recovery sweep (`resolvePending`). */
 @Module({
-  imports: [PaymentsModule],
+  imports: [PaymentsModule, FulfillmentsModule],
   controllers: [RefundsController],
   providers: [RefundsService, RefundLock],
   exports: [RefundsService],

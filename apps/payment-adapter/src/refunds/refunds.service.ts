@@ -5,19 +5,25 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
 import { Authorization } from '../authorizations/authorization.entity';
 import { CardVault, ProtectedCard } from '../card-data/card-vault';
-import { businessRule, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
+import { businessRule, DomainError, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
+import { LeaseFence } from '../common/lease-fence';
 import { HistoryService } from '../history/history.service';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { Settlement } from '../settlements/settlement.entity';
 import { RefundLock } from './refund-lock';
-import { decideRefund, nextRefundStatus, RefundDecision, RefundEvent } from './refund-state';
-import { Refund } from './refund.entity';
+import { allocateRefund } from './refund-allocation';
+import { decideRefund, nextRefundStatus, RefundDecision, RefundEvent, RefundKind } from './refund-state';
+import { newCardLine, Refund, RefundAllocation } from './refund.entity';
+import { FulfillmentResult, FulfillmentsService, Revealed } from '../fulfillments/fulfillments.service';
+import { Metrics } from '../observability/metrics';
 
 export interface RefundRequest {
   orderId: string;
   settlementId?: string;
   cardNumber?: string;
+  /** A refund to a new electronic card, from this card set (or the default one). */
+  toNewCard?: { cardSetId?: string };
   amount: string;
   currency: string;
 }
@@ -65,6 +71,30 @@ function refundRefused(decision: RefundDecision & { accepted: false }, amount: M
   );
 }
 
+/** What a refund request is answered with: one refund, or a refund that named only its order with its parts. */
+export type RefundAnswer = { refund: Refund; newCard?: Revealed } | { allocation: RefundAllocation; parts: Refund[] };
+
+const isDuplicateKey = (error: unknown) =>
+  error instanceof QueryFailedError && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
+
+/** The error of a refund (or part) that did not succeed in this attempt. */
+function refundNotDone(refund: Refund, attempt: Attempt): DomainError {
+  switch (attempt.kind) {
+    case 'SUCCEEDED':
+    case 'FAILED':
+      return businessRule(refund.failureReason ?? 'REFUND_FAILED', `The provider declined the refund: ${refund.failureReason}`, {
+        refundId: refund.id,
+        reason: refund.failureReason,
+      });
+    case 'REJECTED':
+      return providerFailure('The provider rejected the refund', attempt.message);
+    case 'UNKNOWN':
+      return providerUnavailable(`Refund ${refund.id} was not confirmed by the provider; retry with the same Idempotency-Key`, 'UNKNOWN', attempt.message);
+    case 'NOT_APPLIED':
+      return providerUnavailable(`Refund ${refund.id} was not processed; retry with the same Idempotency-Key`, 'NOT_APPLIED', attempt.message);
+  }
+}
+
 /** What a recovery pass came to: the refund, and whether its outcome is settled now. */
 export type RefundResolution = { refund: Refund; outcome: 'SUCCEEDED' | 'FAILED' | 'NOT_APPLIED' | 'UNKNOWN' };
 
@@ -88,43 +118,189 @@ export class RefundsService {
     private readonly history: HistoryService,
     private readonly lock: RefundLock,
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
+    private readonly fulfillments: FulfillmentsService,
+    private readonly metrics: Metrics,
+    private readonly fence: LeaseFence,
   ) {}
 
-  async refund(request: RefundRequest, actor: string, idempotencyKey: string, grants: RefundGrants = { mayCredit: false }): Promise<Refund> {
+  /**
+   * A refund against a settlement or to a named card is one refund row; a refund naming only its order is split
+   * across the order's settled cards (`refundAcrossCards`).
+   */
+  async refund(request: RefundRequest, actor: string, idempotencyKey: string, grants: RefundGrants = { mayCredit: false }): Promise<RefundAnswer> {
     const hasSettlement = request.settlementId !== undefined;
     const hasCard = request.cardNumber !== undefined;
-    if (hasSettlement === hasCard) {
-      const problem = 'exactly one of settlementId or cardNumber must be given';
+    if (request.toNewCard !== undefined && (hasSettlement || hasCard)) {
+      const problem = 'toNewCard goes to a new card: not with settlementId or cardNumber';
+      throw validationFailed([...(hasSettlement ? ['settlementId'] : []), ...(hasCard ? ['cardNumber'] : []), 'toNewCard'].map((field) => ({ field, problems: [problem] })));
+    }
+    if (hasSettlement && hasCard) {
+      const problem = 'at most one of settlementId or cardNumber may be given (neither: the refund is split across the cards the order settled on)';
       throw validationFailed([
         { field: 'settlementId', problems: [problem] },
         { field: 'cardNumber', problems: [problem] },
       ]);
     }
     const amount = parseAmount(request.amount, request.currency);
+    if (request.toNewCard !== undefined) return this.refundToNewCard(request, amount, actor, idempotencyKey, grants);
+    if (!hasSettlement && !hasCard) return this.refundAcrossCards(request, amount, actor, idempotencyKey);
 
     const refund = (await this.byKey(idempotencyKey)) ?? (await this.accept(request, amount, actor, idempotencyKey, grants));
     const attempt = await this.lock.run(refund.id, () => this.advance(refund, actor));
-    switch (attempt.kind) {
-      case 'SUCCEEDED':
-        return refund;
-      case 'FAILED':
-        throw businessRule(refund.failureReason ?? 'REFUND_FAILED', `The provider declined the refund: ${refund.failureReason}`, {
-          refundId: refund.id,
-          reason: refund.failureReason,
+    if (attempt.kind === 'SUCCEEDED') return { refund };
+    throw refundNotDone(refund, attempt);
+  }
+
+  /**
+   * A refund to a new card: accepted under the order's lock against its ceiling (within it a REFUND, beyond it a
+   * CREDIT for a credits key), stored PENDING, then made by the gift card fulfillment steps (allocate, activate,
+   * issue as return-related) of the order line `refund:<refundId>`: the same resumable sequence, lost-answer
+   * resolution and PIN kept encrypted until shown once as a sold card. A retry with the key continues the same line.
+   */
+  private async refundToNewCard(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string, grants: RefundGrants): Promise<RefundAnswer> {
+    const refund = (await this.byKey(idempotencyKey)) ?? (await this.acceptToNewCard(request, amount, actor, idempotencyKey, grants));
+    const newCard = await this.lock.run(refund.id, () => this.loadNewCard(refund, actor));
+    return { refund, newCard };
+  }
+
+  private async acceptToNewCard(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string, grants: RefundGrants): Promise<Refund> {
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        await m.query(`SELECT pg_advisory_xact_lock(hashtext('refund-order:' || $1::text))`, [request.orderId]);
+        const order = await this.orderRefundable(m, request.orderId, amount.currency);
+        // A new card is no card of another tender: within the ceiling it is a refund, beyond it a credit.
+        const decision = decideRefund(amount.minor, {
+          orderSettledMinor: order.settledMinor,
+          orderRefundedMinor: order.refundedMinor,
+          toSettledCard: true,
+          mayCredit: grants.mayCredit,
         });
-      case 'REJECTED':
-        throw providerFailure('The provider rejected the refund', attempt.message);
-      case 'UNKNOWN':
-        throw providerUnavailable(`Refund ${refund.id} was not confirmed by the provider; retry with the same Idempotency-Key`, 'UNKNOWN', attempt.message);
-      case 'NOT_APPLIED':
-        throw providerUnavailable(`Refund ${refund.id} was not processed; retry with the same Idempotency-Key`, 'NOT_APPLIED', attempt.message);
+        if (!decision.accepted) {
+          const money = (minor: bigint) => formatAmount({ minor, currency: amount.currency });
+          throw businessRule(
+            decision.code,
+            `Refund of ${formatAmount(amount)} exceeds what is left to refund of order ${request.orderId}: ${money(decision.refundableMinor)}`,
+            { orderId: request.orderId, settledAmount: money(order.settledMinor), refundedAmount: money(order.refundedMinor), refundableAmount: money(decision.refundableMinor) },
+          );
+        }
+        return this.storePending(m, {
+          orderId: request.orderId,
+          settlementId: null,
+          idempotencyKey,
+          card: null,
+          newCardSetId: request.toNewCard?.cardSetId ?? null,
+          amount,
+          kind: decision.kind,
+          actor,
+          authorizationId: null,
+          detail: { kind: decision.kind, toNewCard: true, refundableAmount: formatAmount({ minor: decision.refundableMinor, currency: amount.currency }) },
+        });
+      });
+    } catch (error) {
+      if (isDuplicateKey(error)) {
+        const existing = await this.byKey(idempotencyKey);
+        if (existing) return existing;
+      }
+      throw error;
     }
   }
 
-  async get(id: string): Promise<Refund> {
+  /**
+   * Under the refund's lock: runs (or continues) the fulfillment of the refund's card, and marks the refund
+   * SUCCEEDED with the card once it is loaded. What to show once comes from the fulfillment (empty after).
+   */
+  private async loadNewCard(refund: Refund, actor: string): Promise<Revealed> {
+    Object.assign(refund, await this.dataSource.getRepository(Refund).findOneByOrFail({ id: refund.id }));
+    if (refund.status === 'FAILED') throw refundNotDone(refund, { kind: 'FAILED' });
+    let made: FulfillmentResult;
+    try {
+      made = await this.fulfillments.fulfill(
+        {
+          orderId: refund.orderId,
+          lineId: newCardLine(refund.id),
+          kind: 'ELECTRONIC',
+          cardSetId: refund.newCardSetId ?? undefined,
+          amount: formatAmount({ minor: refund.amountMinor, currency: refund.currency }),
+          currency: refund.currency,
+          returnRelated: true,
+        },
+        actor,
+        refund.idempotencyKey ?? undefined,
+      );
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      if (error.code === 'FULFILLMENT_DECLINED') {
+        const reason = String(error.details?.reason ?? 'DECLINED');
+        await this.move(refund, 'DECLINED', { failureReason: reason }, actor, undefined, { fulfillmentId: error.details?.fulfillmentId, step: error.details?.step });
+        throw businessRule(reason, `The provider declined the new card's ${String(error.details?.step ?? '').toLowerCase()} step: ${reason}`, {
+          refundId: refund.id,
+          reason,
+          step: error.details?.step,
+        });
+      }
+      throw new DomainError(error.status, error.code, error.message, { ...error.details, refundId: refund.id });
+    }
+    const card = made.fulfillment;
+    if (refund.status === 'PENDING') {
+      await this.move(
+        refund,
+        'ISSUED',
+        { providerTransactionId: card.issueReference, cardHash: card.cardHash!, cardEncrypted: card.cardEncrypted!, cardLast4: card.cardLast4! },
+        actor,
+        undefined,
+        { fulfillmentId: card.id },
+      );
+      this.metrics.refundsToNewCards.inc({ kind: refund.kind });
+    }
+    return made.revealed;
+  }
+
+  /** A refund by its id: one refund (a part too), or a refund that named only its order, with its parts. */
+  async get(id: string): Promise<RefundAnswer> {
+    const refund = await this.dataSource.getRepository(Refund).findOneBy({ id });
+    if (refund) return { refund };
+    const allocation = await this.dataSource.getRepository(RefundAllocation).findOneBy({ id });
+    if (!allocation) throw notFound('refund', id);
+    return { allocation, parts: await this.partsOf(allocation.id) };
+  }
+
+  private async getRefund(id: string): Promise<Refund> {
     const refund = await this.dataSource.getRepository(Refund).findOneBy({ id });
     if (!refund) throw notFound('refund', id);
     return refund;
+  }
+
+  /**
+   * A refund naming only its order: split under the order's lock across the cards it settled on
+   * (`allocateRefund`: most recent settlement first, no card beyond what it settled minus what was refunded to it),
+   * every part stored PENDING in that same transaction, so the ceilings hold for the whole. Then each part is
+   * advanced as a single refund is (its own provider call, a lost answer resolved before anything is issued
+   * again); a retry with the same key finds the same parts and resumes those not done. Every part is tried before
+   * the answer: 201 when all succeeded, 503 while any is unconfirmed or not processed, 422 when one was declined.
+   */
+  private async refundAcrossCards(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string): Promise<RefundAnswer> {
+    const allocation = (await this.allocationByKey(idempotencyKey)) ?? (await this.acceptAcrossCards(request, amount, actor, idempotencyKey));
+    const parts = await this.partsOf(allocation.id);
+    const attempts: Array<{ part: Refund; attempt: Attempt }> = [];
+    for (const part of parts) attempts.push({ part, attempt: await this.lock.run(part.id, () => this.advance(part, actor)) });
+    const unfinished = attempts.find((a) => a.attempt.kind !== 'SUCCEEDED' && a.attempt.kind !== 'FAILED');
+    if (unfinished) {
+      const error = refundNotDone(unfinished.part, unfinished.attempt);
+      throw new DomainError(error.status, error.code, `Refund ${allocation.id}, part ${unfinished.part.partIndex}: ${error.message}`, {
+        ...error.details,
+        refundId: allocation.id,
+        partRefundId: unfinished.part.id,
+      });
+    }
+    const declined = parts.filter((p) => p.status === 'FAILED');
+    if (declined.length > 0) {
+      throw businessRule(
+        'REFUND_PART_DECLINED',
+        `The provider declined ${declined.length} of the ${parts.length} parts of refund ${allocation.id}; the others were issued. What was declined may be refunded again.`,
+        { refundId: allocation.id, parts: parts.map((p) => ({ refundId: p.id, partIndex: p.partIndex, status: p.status, cardLast4: p.cardLast4, reason: p.failureReason })) },
+      );
+    }
+    return { allocation, parts };
   }
 
   forOrder(orderId: string): Promise<Refund[]> {
@@ -138,8 +314,10 @@ export class RefundsService {
    * UNKNOWN while some answer cannot be learned yet, or when another worker holds the refund right now.
    */
   async resolvePending(refundId: string, actor: string): Promise<RefundResolution> {
-    const refund = await this.get(refundId);
+    const refund = await this.getRefund(refundId);
     if (refund.status !== 'PENDING') return { refund, outcome: refund.status };
+    // A refund to a new card has no issue call of its own: its card's fulfillment is what the sweep resumes.
+    if (refund.toNewCard) return { refund, outcome: 'UNKNOWN' };
     const done = await this.lock.tryRun(refundId, 0, () => this.advance(refund, actor));
     if (!done) return { refund, outcome: 'UNKNOWN' };
     const kind = done.value.kind;
@@ -148,6 +326,160 @@ export class RefundsService {
 
   private byKey(idempotencyKey: string): Promise<Refund | null> {
     return this.dataSource.getRepository(Refund).findOneBy({ idempotencyKey });
+  }
+
+  private allocationByKey(idempotencyKey: string): Promise<RefundAllocation | null> {
+    return this.dataSource.getRepository(RefundAllocation).findOneBy({ idempotencyKey });
+  }
+
+  private partsOf(allocationId: string): Promise<Refund[]> {
+    return this.dataSource.getRepository(Refund).find({ where: { allocationId }, order: { partIndex: 'ASC' } });
+  }
+
+  /** The allocation and its parts, stored PENDING under the order's lock (see `refundAcrossCards`). */
+  private async acceptAcrossCards(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string): Promise<RefundAllocation> {
+    try {
+      return await this.dataSource.transaction(async (m) => {
+        await m.query(`SELECT pg_advisory_xact_lock(hashtext('refund-order:' || $1::text))`, [request.orderId]);
+        const cards = await this.settledCards(m, request.orderId, amount.currency);
+        const order = await this.orderRefundable(m, request.orderId, amount.currency);
+        const decision = allocateRefund(
+          amount.minor,
+          cards.map((c) => ({ cardHash: c.hash, settledMinor: c.settledMinor, refundedMinor: c.refundedMinor, lastSettledAt: c.lastSettledAt })),
+          order.settledMinor - order.refundedMinor,
+        );
+        if (!decision.accepted) {
+          const money = (minor: bigint) => formatAmount({ minor, currency: amount.currency });
+          throw businessRule(
+            decision.code,
+            `Refund of ${formatAmount(amount)} exceeds what is left to refund to the cards of order ${request.orderId}: ${money(decision.refundableMinor)}`,
+            {
+              orderId: request.orderId,
+              settledAmount: money(order.settledMinor),
+              refundedAmount: money(order.refundedMinor),
+              refundableAmount: money(decision.refundableMinor),
+              cards: cards.map((c) => ({ cardLast4: c.last4, settledAmount: money(c.settledMinor), refundedAmount: money(c.refundedMinor) })),
+            },
+          );
+        }
+        const allocation = m.getRepository(RefundAllocation).create({
+          id: randomUUID(),
+          orderId: request.orderId,
+          idempotencyKey,
+          currency: amount.currency,
+          amountMinor: amount.minor,
+          createdAt: new Date(),
+        });
+        await m.getRepository(RefundAllocation).insert(allocation);
+        for (const [index, part] of decision.parts.entries()) {
+          const card = cards.find((c) => c.hash === part.cardHash)!;
+          await this.storePending(m, {
+            orderId: request.orderId,
+            settlementId: null,
+            idempotencyKey: null,
+            card,
+            amount: { minor: part.amountMinor, currency: amount.currency },
+            kind: 'REFUND',
+            actor,
+            authorizationId: null,
+            part: { allocationId: allocation.id, partIndex: index + 1 },
+            detail: { allocationId: allocation.id, partIndex: index + 1, parts: decision.parts.length },
+          });
+        }
+        return allocation;
+      });
+    } catch (error) {
+      if (isDuplicateKey(error)) {
+        const existing = await this.allocationByKey(idempotencyKey);
+        if (existing) return existing;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The cards SETTLED settlements of the order redeemed from, in `currency`: what each settled, what the order
+   * refunded to it (pending and succeeded), and when its most recent settlement was made. One statement.
+   */
+  private async settledCards(m: EntityManager, orderId: string, currency: string): Promise<Array<ProtectedCard & { settledMinor: bigint; refundedMinor: bigint; lastSettledAt: Date }>> {
+    const rows: Array<{ card_hash: string; card_encrypted: string; card_last4: string; settled: string; refunded: string; last_settled_at: Date }> = await m.query(
+      `SELECT a.card_hash,
+              (array_agg(a.card_encrypted ORDER BY s.created_at DESC))[1] AS card_encrypted,
+              (array_agg(a.card_last4 ORDER BY s.created_at DESC))[1] AS card_last4,
+              SUM(s.settled_minor)::text AS settled,
+              max(s.created_at) AS last_settled_at,
+              (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refund r
+                WHERE r.order_id = $1 AND r.currency = $2 AND r.card_hash = a.card_hash AND r.status IN ('PENDING', 'SUCCEEDED'))::text AS refunded
+         FROM settlement s JOIN authorization_hold a ON a.id = COALESCE(s.served_authorization_id, s.authorization_id)
+        WHERE s.order_id = $1 AND s.currency = $2 AND s.status = 'SETTLED'
+        GROUP BY a.card_hash`,
+      [orderId, currency],
+    );
+    return rows.map((r) => ({
+      hash: r.card_hash,
+      encrypted: r.card_encrypted,
+      last4: r.card_last4,
+      settledMinor: BigInt(r.settled),
+      refundedMinor: BigInt(r.refunded),
+      lastSettledAt: new Date(r.last_settled_at),
+    }));
+  }
+
+  /** Stores one refund PENDING with its history, in the caller's transaction. */
+  private async storePending(
+    m: EntityManager,
+    r: {
+      orderId: string;
+      settlementId: string | null;
+      idempotencyKey: string | null;
+      /** Null for a refund to a new card (filled once the card is loaded). */
+      card: ProtectedCard | null;
+      newCardSetId?: string | null;
+      amount: Money;
+      kind: RefundKind;
+      actor: string;
+      authorizationId: string | null;
+      part?: { allocationId: string; partIndex: number };
+      detail: Record<string, unknown>;
+    },
+  ): Promise<Refund> {
+    const refund = m.getRepository(Refund).create({
+      id: randomUUID(),
+      orderId: r.orderId,
+      settlementId: r.settlementId,
+      idempotencyKey: r.idempotencyKey,
+      cardHash: r.card?.hash ?? null!,
+      cardEncrypted: r.card?.encrypted ?? null!,
+      cardLast4: r.card?.last4 ?? null!,
+      toNewCard: r.card === null,
+      newCardSetId: r.newCardSetId ?? null,
+      currency: r.amount.currency,
+      amountMinor: r.amount.minor,
+      kind: r.kind,
+      status: 'PENDING',
+      failureReason: null,
+      providerTransactionId: null,
+      allocationId: r.part?.allocationId ?? null,
+      partIndex: r.part?.partIndex ?? null,
+      lockOwner: null,
+      lockUntil: null,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    await m.getRepository(Refund).insert(refund);
+    await this.history.append(m, {
+      orderId: refund.orderId,
+      authorizationId: r.authorizationId,
+      settlementId: refund.settlementId,
+      refundId: refund.id,
+      type: 'REFUND_REQUESTED',
+      toState: 'PENDING',
+      amountMinor: refund.amountMinor,
+      currency: refund.currency,
+      actor: r.actor,
+      detail: r.detail,
+    });
+    return refund;
   }
 
   /**
@@ -170,43 +502,21 @@ export class RefundsService {
           mayCredit: grants.mayCredit,
         });
         if (!decision.accepted) throw refundRefused(decision, amount, request.orderId, order, target);
-        const refund = m.getRepository(Refund).create({
-          id: randomUUID(),
+        return this.storePending(m, {
           orderId: request.orderId,
           settlementId: target.settlement?.id ?? null,
           idempotencyKey,
-          cardHash: target.card.hash,
-          cardEncrypted: target.card.encrypted,
-          cardLast4: target.card.last4,
-          currency: amount.currency,
-          amountMinor: amount.minor,
+          card: target.card,
+          amount,
           kind: decision.kind,
-          status: 'PENDING',
-          failureReason: null,
-          providerTransactionId: null,
-          lockOwner: null,
-          lockUntil: null,
-          createdAt: new Date(),
-          updatedAt: new Date(),
-        });
-        await m.getRepository(Refund).insert(refund);
-        await this.history.append(m, {
-          orderId: refund.orderId,
-          authorizationId: target.settlement?.servedAuthorizationId ?? null,
-          settlementId: refund.settlementId,
-          refundId: refund.id,
-          type: 'REFUND_REQUESTED',
-          toState: 'PENDING',
-          amountMinor: refund.amountMinor,
-          currency: refund.currency,
           actor,
+          authorizationId: target.settlement?.servedAuthorizationId ?? null,
           detail: { kind: decision.kind, refundableAmount: formatAmount({ minor: decision.refundableMinor, currency: amount.currency }) },
         });
-        return refund;
       });
     } catch (error) {
       // Another worker with the same key got there first (a takeover racing a slow original): resume its refund.
-      if (error instanceof QueryFailedError && (error as { driverError?: { code?: string } }).driverError?.code === '23505') {
+      if (isDuplicateKey(error)) {
         const existing = await this.byKey(idempotencyKey);
         if (existing) return existing;
       }
@@ -285,11 +595,8 @@ export class RefundsService {
       return { kind: 'SUCCEEDED' };
     }
     for (const call of earlier.filter((c) => c.outcome === 'PENDING' || c.outcome === 'UNKNOWN')) {
-      const resolution = await this.calls.resolve(call);
-      if (resolution.applied === true) {
-        await this.move(refund, 'ISSUED', { providerTransactionId: resolution.transaction.transactionId }, actor, call);
-        return { kind: 'SUCCEEDED' };
-      }
+      const resolution = await this.calls.resolve(call, { onApplied: (m, found) => this.issued(m, refund, found.transactionId, actor, call) });
+      if (resolution.applied === true) return { kind: 'SUCCEEDED' };
       if (resolution.applied === 'unknown') return { kind: 'UNKNOWN', message: 'An earlier attempt of this refund is still being confirmed' };
     }
     if (earlier.length > 0) await this.move(refund, 'RETRIED', {}, actor, undefined, { earlierAttempts: earlier.length });
@@ -316,12 +623,12 @@ export class RefundsService {
           returnRelated: true,
         }),
       (value: IssueResult) => ({ transactionId: value.transactionId, resultMinor: refund.amountMinor }),
+      // The refund is SUCCEEDED in the commit that records the answer: no issued refund is ever left PENDING.
+      (m, value, call) => this.issued(m, refund, value.transactionId, actor, call),
     );
     const { call } = result;
-    if (result.ok) {
-      await this.move(refund, 'ISSUED', { providerTransactionId: result.value.transactionId }, actor, call);
-      return { kind: 'SUCCEEDED' };
-    }
+    if (result.ok) return { kind: 'SUCCEEDED' };
+    Object.assign(refund, { status: 'PENDING', providerTransactionId: null });
     const { error } = result;
     const message = error.providerMessage ?? error.message;
     if (error instanceof ProviderDeclinedError) {
@@ -329,11 +636,8 @@ export class RefundsService {
       return { kind: 'FAILED' };
     }
     if (error.kind === 'OUTCOME_UNKNOWN') {
-      const resolution = await this.calls.resolve(call);
-      if (resolution.applied === true) {
-        await this.move(refund, 'ISSUED', { providerTransactionId: resolution.transaction.transactionId }, actor, call);
-        return { kind: 'SUCCEEDED' };
-      }
+      const resolution = await this.calls.resolve(call, { onApplied: (m, found) => this.issued(m, refund, found.transactionId, actor, call) });
+      if (resolution.applied === true) return { kind: 'SUCCEEDED' };
       await this.move(refund, 'OUTCOME_UNKNOWN', {}, actor, call);
       return resolution.applied === false ? { kind: 'NOT_APPLIED', message } : { kind: 'UNKNOWN', message };
     }
@@ -342,15 +646,30 @@ export class RefundsService {
     return error.kind === 'UNAVAILABLE' ? { kind: 'NOT_APPLIED', message } : { kind: 'REJECTED', message };
   }
 
-  private async move(refund: Refund, event: RefundEvent, changes: Partial<Refund>, actor: string, call?: ProviderCall, detail?: Record<string, unknown>) {
+  private issued(m: EntityManager, refund: Refund, transactionId: string | null, actor: string, call: ProviderCall): Promise<void> {
+    return this.move(refund, 'ISSUED', { providerTransactionId: transactionId }, actor, call, undefined, m);
+  }
+
+  /** Applies an event to the refund and records it, in one transaction (the caller's, when given; fenced by the refund's lease). */
+  private async move(
+    refund: Refund,
+    event: RefundEvent,
+    changes: Partial<Refund>,
+    actor: string,
+    call?: ProviderCall,
+    detail?: Record<string, unknown>,
+    manager?: EntityManager,
+  ) {
     const from = refund.status;
     const status = nextRefundStatus(from, event);
     Object.assign(refund, changes, { status, updatedAt: new Date() });
-    await this.dataSource.transaction(async (m) => {
+    const work = async (m: EntityManager) => {
       await m.getRepository(Refund).update(refund.id, {
         status,
         failureReason: refund.failureReason,
         providerTransactionId: refund.providerTransactionId,
+        // A refund to a new card learns its card when it is loaded.
+        ...(changes.cardHash ? { cardHash: refund.cardHash, cardEncrypted: refund.cardEncrypted, cardLast4: refund.cardLast4 } : {}),
         updatedAt: refund.updatedAt,
       });
       await this.history.append(m, {
@@ -368,6 +687,7 @@ export class RefundsService {
         providerMessage: call?.providerMessage ?? refund.failureReason ?? null,
         detail: detail ?? null,
       });
-    });
+    };
+    await (manager ? work(manager) : this.fence.transaction(work));
   }
 }

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, In } from 'typeorm';
 import { businessRule, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
+import { LeaseFence } from '../common/lease-fence';
 import { HistoryService } from '../history/history.service';
 import { Metrics } from '../observability/metrics';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
@@ -45,6 +46,7 @@ export class SettlementsService {
     private readonly history: HistoryService,
     @Inject(GIFT_CARD_PROVIDER) private readonly provider: GiftCardProvider,
     private readonly metrics: Metrics,
+    private readonly fence: LeaseFence,
   ) {}
 
   async create(request: SettleRequest, actor: string, idempotencyKey?: string): Promise<Settlement> {
@@ -144,6 +146,9 @@ export class SettlementsService {
       if (settlement.amountMinor > link.heldMinor) return this.fail(settlement, 'AMOUNT_EXCEEDS_HELD', actor);
 
       await this.move(settlement, 'CLAIMED', { servedAuthorizationId: link.id, attempts: settlement.attempts + 1 }, actor);
+      // The redeem is recorded in the commit of its answer (or of its finding); the advanced hold is placed after.
+      const claimed = { link: { ...link }, settlement: { ...settlement } };
+      let advanced: Authorization | null = null;
       const result = await this.calls.run(
         { ...this.holds.intentFor(link, 'REDEEM_FROM_HOLD'), settlementId: settlement.id, amountMinor: settlement.amountMinor, providerHoldId: link.providerHoldId ?? undefined },
         (requestId) =>
@@ -154,11 +159,17 @@ export class SettlementsService {
             amount: { minor: settlement.amountMinor, currency: settlement.currency },
           }),
         (value: RedeemResult) => ({ transactionId: value.transactionId, resultMinor: value.redeemedAmount.minor }),
+        async (m, value, call) => {
+          advanced = await this.recordRedeem(m, settlement, link, value.redeemedAmount.minor, actor, call);
+        },
       );
       if (result.ok) {
-        await this.afterRedeem(settlement, link, result.value.redeemedAmount.minor, actor, result.call);
+        await this.placeAdvancedHold(advanced, actor);
         return { kind: 'SETTLED', settlement };
       }
+      // A success whose commit failed (handled as a lost answer below) changed nothing but these copies.
+      Object.assign(link, claimed.link);
+      Object.assign(settlement, claimed.settlement);
       const { error, call } = result;
       if (error instanceof ProviderDeclinedError) {
         if (error.reason === 'HOLD_NOT_AVAILABLE') {
@@ -167,9 +178,13 @@ export class SettlementsService {
         return this.fail(settlement, error.reason, actor, call.id);
       }
       if (error.kind === 'OUTCOME_UNKNOWN') {
-        const resolution = await this.calls.resolve(call);
+        const resolution = await this.calls.resolve(call, {
+          onApplied: async (m, found) => {
+            advanced = await this.recordRedeem(m, settlement, link, found.amount.minor, actor, call);
+          },
+        });
         if (resolution.applied === true) {
-          await this.afterRedeem(settlement, link, resolution.transaction.amount.minor, actor, call);
+          await this.placeAdvancedHold(advanced, actor);
           return { kind: 'SETTLED', settlement };
         }
         if (resolution.applied === 'unknown') {
@@ -197,34 +212,49 @@ export class SettlementsService {
   }
 
   /**
-   * The redeem happened (answered, or found at the provider): record it and, for a partial shipment, hold
-   * the remainder again and point the chain at the new hold.
+   * The redeem happened (answered, or found at the provider): recorded in the caller's transaction, with, for a
+   * partial shipment, the advanced hold's link (PENDING) that the chain now points at. Answers that link, to be
+   * placed once this commits.
    */
-  private async afterRedeem(settlement: Settlement, link: Authorization, redeemedMinor: bigint, actor: string, call: ProviderCall) {
+  private async recordRedeem(
+    m: EntityManager,
+    settlement: Settlement,
+    link: Authorization,
+    redeemedMinor: bigint,
+    actor: string,
+    call: ProviderCall,
+  ): Promise<Authorization | null> {
     const remainder = link.heldMinor - redeemedMinor;
-    const needsAdvancedHold = !settlement.final && remainder > 0n;
-    const advanced = needsAdvancedHold ? this.newAdvancedHold(link, remainder) : null;
+    const advanced = !settlement.final && remainder > 0n ? this.newAdvancedHold(link, remainder) : null;
+    if (advanced) await m.getRepository(Authorization).insert(advanced);
+    await this.holds.transition(
+      link,
+      advanced ? 'SUPERSEDED' : 'SETTLED',
+      { settledMinor: link.settledMinor + redeemedMinor, heldMinor: 0n, nextId: advanced?.id ?? null },
+      actor,
+      { providerCallId: call.id, providerTransactionId: call.providerTransactionId, detail: { settlementId: settlement.id } },
+      m,
+    );
+    await this.move(
+      settlement,
+      'REDEEMED',
+      { settledMinor: redeemedMinor, advancedAuthorizationId: advanced?.id ?? null },
+      actor,
+      { providerCallId: call.id, providerTransactionId: call.providerTransactionId },
+      m,
+    );
+    return advanced;
+  }
 
-    await this.dataSource.transaction(async (m) => {
-      if (advanced) await m.getRepository(Authorization).insert(advanced);
-      await this.holds.transition(
-        link,
-        advanced ? 'SUPERSEDED' : 'SETTLED',
-        { settledMinor: link.settledMinor + redeemedMinor, heldMinor: 0n, nextId: advanced?.id ?? null },
-        actor,
-        { providerCallId: call.id, providerTransactionId: call.providerTransactionId, detail: { settlementId: settlement.id } },
-        m,
-      );
-      await this.move(
-        settlement,
-        'REDEEMED',
-        { settledMinor: redeemedMinor, advancedAuthorizationId: advanced?.id ?? null },
-        actor,
-        { providerCallId: call.id, providerTransactionId: call.providerTransactionId },
-        m,
-      );
-    });
+  /** The redeem is recorded: hold the unshipped remainder again (a failure leaves the link for the next settlement). */
+  private async placeAdvancedHold(advanced: Authorization | null, actor: string): Promise<void> {
     if (advanced) await this.holds.place(advanced, undefined, actor, true);
+  }
+
+  /** A redeem answered earlier (or found) that was never recorded: recorded now, then its advanced hold placed. */
+  private async afterRedeem(settlement: Settlement, link: Authorization, redeemedMinor: bigint, actor: string, call: ProviderCall) {
+    const advanced = await this.fence.transaction((m) => this.recordRedeem(m, settlement, link, redeemedMinor, actor, call));
+    await this.placeAdvancedHold(advanced, actor);
   }
 
   private newAdvancedHold(link: Authorization, remainder: bigint): Authorization {
@@ -252,34 +282,59 @@ export class SettlementsService {
     let allKnown = true;
     for (const call of calls) {
       const link = links.find((l) => l.id === call.authorizationId)!;
-      const resolution = await this.calls.resolve(call);
-      if (resolution.applied === 'unknown') {
-        allKnown = false;
-        continue;
-      }
-      if (!resolution.applied) {
-        if (call.operation === 'REDEEM_FROM_HOLD' && call.settlementId) await this.requeue(call.settlementId, actor);
-        if (call.operation === 'HOLD' && link.state === 'PENDING') {
-          // Not processed is not a decline (the contract): FAILED, so a retry (or the next settlement) places it again.
-          await this.holds.transition(link, 'HOLD_NOT_PROCESSED', {}, actor, { providerCallId: call.id });
-        }
-        continue;
-      }
-      const transaction = resolution.transaction;
-      if (call.operation === 'REDEEM_FROM_HOLD' && call.settlementId && link.state === 'OPEN') {
-        const settlement = await this.dataSource.getRepository(Settlement).findOneByOrFail({ id: call.settlementId });
-        if (settlement.status === 'PROCESSING') await this.afterRedeem(settlement, link, transaction.amount.minor, actor, call);
-      } else if (call.operation === 'HOLD' && link.state === 'PENDING') {
-        await this.holds.approve(link, transaction.transactionId!, transaction.amount.minor, actor, call.id);
-      } else if (call.operation === 'HOLD' && link.providerHoldId !== transaction.transactionId) {
-        if (!(await this.holds.releaseOrRetryLater(link, transaction.transactionId!, actor, call))) allKnown = false;
-      } else if (call.operation === 'RELEASE_HOLD' && link.state === 'OPEN' && call.providerHoldId === link.providerHoldId) {
-        await this.holds.transition(link, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: call.id });
-      }
+      if (!(await this.resolveCall(call, link, actor))) allKnown = false;
     }
     await this.completeAnsweredRedeems(links, actor);
     // A found hold whose release failed is still held: the chain is not resolved until it is released.
     return (await this.completeFoundHolds(links, actor)) && allKnown;
+  }
+
+  /**
+   * One unresolved call of a chain: looked up, and what it did recorded in the commit of the finding (a redeem's
+   * settlement, a hold adopted by its pending link, a release's reversal, a redeem or hold that did not happen).
+   * A found hold its link does not own is recorded only with its release. False while the outcome is unknown, or
+   * a found hold is not released yet.
+   */
+  private async resolveCall(call: ProviderCall, link: Authorization, actor: string): Promise<boolean> {
+    if (call.operation === 'HOLD' && link.state !== 'PENDING') {
+      const resolution = await this.calls.resolve(call, { record: false });
+      if (resolution.applied !== true) return resolution.applied === false;
+      if (link.providerHoldId === resolution.transaction.transactionId) {
+        await this.fence.transaction((m) => this.calls.recordApplied(m, call, resolution.transaction));
+        return true;
+      }
+      return this.holds.releaseFound(link, call, resolution.transaction, actor);
+    }
+    if (call.operation === 'HOLD') {
+      const resolution = await this.calls.resolve(call, {
+        onApplied: (m, found) => this.holds.approve(link, found.transactionId!, found.amount.minor, actor, call.id, m),
+        // Not processed is not a decline (the contract): FAILED, so a retry (or the next settlement) places it again.
+        onNotApplied: (m) => this.holds.transition(link, 'HOLD_NOT_PROCESSED', {}, actor, { providerCallId: call.id }, m),
+      });
+      return resolution.applied !== 'unknown';
+    }
+    if (call.operation === 'REDEEM_FROM_HOLD' && call.settlementId) {
+      const settlement = await this.dataSource.getRepository(Settlement).findOneByOrFail({ id: call.settlementId });
+      const unrecorded = settlement.status === 'PROCESSING';
+      let advanced: Authorization | null = null;
+      const resolution = await this.calls.resolve(call, {
+        onApplied: async (m, found) => {
+          if (unrecorded && link.state === 'OPEN') advanced = await this.recordRedeem(m, settlement, link, found.amount.minor, actor, call);
+        },
+        onNotApplied: async (m) => {
+          if (unrecorded) await this.move(settlement, 'RETRY_LATER', {}, actor, {}, m);
+        },
+      });
+      await this.placeAdvancedHold(advanced, actor);
+      return resolution.applied !== 'unknown';
+    }
+    const releasesOpenHold = call.operation === 'RELEASE_HOLD' && link.state === 'OPEN' && call.providerHoldId === link.providerHoldId;
+    const resolution = await this.calls.resolve(call, {
+      onApplied: async (m) => {
+        if (releasesOpenHold) await this.holds.transition(link, 'REVERSED', { heldMinor: 0n }, actor, { providerCallId: call.id }, m);
+      },
+    });
+    return resolution.applied !== 'unknown';
   }
 
   /**
@@ -411,11 +466,6 @@ export class SettlementsService {
     for (const settlement of open) await this.fail(settlement, reason, actor);
   }
 
-  private async requeue(settlementId: string, actor: string) {
-    const settlement = await this.dataSource.getRepository(Settlement).findOneByOrFail({ id: settlementId });
-    if (settlement.status === 'PROCESSING') await this.move(settlement, 'RETRY_LATER', {}, actor);
-  }
-
   private async fail(settlement: Settlement, reason: string, actor: string, providerCallId?: string): Promise<ProcessOutcome> {
     await this.move(settlement, 'FAILED', { failureReason: reason }, actor, { providerCallId });
     return { kind: 'FAILED', settlement };
@@ -453,7 +503,7 @@ export class SettlementsService {
         providerMessage: extra.providerMessage ?? settlement.failureReason ?? null,
       });
     };
-    await (manager ? work(manager) : this.dataSource.transaction(work));
+    await (manager ? work(manager) : this.fence.transaction(work));
     this.metrics.settlementTransitions.inc({ event });
   }
 }
