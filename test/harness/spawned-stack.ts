@@ -27,6 +27,7 @@ export async function startProcesses(label: string, adapterEnv: Record<string, s
         PORT: String(port),
         CLUTCH_BASE_URL: `${sandboxUrl}/merchant/`,
         UNKNOWN_OUTCOME_GRACE_MS: '1000',
+        UNKNOWN_ISSUE_GRACE_MS: '1000',
         CLUTCH_TIMEOUT_MS: '2000',
         ...SANDBOX_CREDENTIALS,
         ...adapterEnv,

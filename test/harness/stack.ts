@@ -6,7 +6,7 @@ import { omsClient, sandboxAdmin } from './clients';
 export async function startStack(label: string, adapterEnv: Record<string, string> = {}) {
   const db: TestDatabase = await createTestDatabase(label);
   const sandbox: RunningApp = await startSandbox(db.url);
-  const adapter: RunningApp = await startAdapter(db.url, sandbox.url, { UNKNOWN_OUTCOME_GRACE_MS: '1000', CLUTCH_TIMEOUT_MS: '1000', ...adapterEnv });
+  const adapter: RunningApp = await startAdapter(db.url, sandbox.url, { UNKNOWN_OUTCOME_GRACE_MS: '1000', UNKNOWN_ISSUE_GRACE_MS: '1000', CLUTCH_TIMEOUT_MS: '1000', ...adapterEnv });
   return {
     db,
     sandbox,

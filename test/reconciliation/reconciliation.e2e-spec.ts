@@ -8,7 +8,8 @@ import { Stack, startStack } from '../harness/stack';
  * concluded NOT_APPLIED leaves value nobody recorded. Real PostgreSQL, the sandbox over HTTP: the sandbox's
  * latency (above CLUTCH_TIMEOUT_MS, here 1 s) makes the adapter time out, the OMS retry after the grace
  * period (1 s) is told "not applied" and places the hold (or issues the refund) again, and then the first
- * call lands. The reconciliation job releases the orphan hold and lists the second refund issue.
+ * call lands. The reconciliation job releases the orphan hold and voids the second refund issue (each a
+ * provider call of its own, with intent and outcome), so the card holds and has what the adapter recorded.
  */
 const LATE_MS = 8000;
 
@@ -56,7 +57,7 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     expect(await stack.admin.card(card.cardNumber)).toMatchObject({ held: '25.00', balance: '70.00' });
   });
 
-  it('releases a hold that landed late and lists a refund issue that landed late', async () => {
+  it('releases a hold that landed late and voids a refund issue that landed late', async () => {
     const holdCard = await stack.admin.createCard('100.00');
     const refundCard = await stack.admin.createCard('50.00');
     const { orderId, settlementId } = await settledOrder(refundCard, '20.00');
@@ -97,16 +98,21 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     expect(run.releasedHolds).toEqual([
       expect.objectContaining({ card: `****${holdCard.cardNumber.slice(-4)}`, holdId: orphan.holdId, amount: '30.00', currency: 'USD', orderId: first.orderId }),
     ]);
-    expect(run.differences).toEqual([
+    // The late issue is taken back: the card got the refund once.
+    expect(run.differences).toEqual([]);
+    expect(run.voidedEntries).toEqual([
       expect.objectContaining({
         kind: 'LATE_ENTRY',
-        action: 'LISTED',
         card: `****${refundCard.cardNumber.slice(-4)}`,
         amount: '5.00',
         orderId,
         refundId: refunded.data.refundId,
+        voidCallId: expect.any(String),
       }),
     ]);
+    expect((await stack.admin.card(refundCard.cardNumber)).balance).toBe('35.00');
+    const voids = await stack.db.query(`SELECT outcome, order_id, amount_minor::text FROM payment_adapter.provider_call WHERE operation = 'VOID'`);
+    expect(voids).toEqual([{ outcome: 'SUCCEEDED', order_id: orderId, amount_minor: '500' }]);
     const text = JSON.stringify(run);
     for (const secret of [holdCard.cardNumber, holdCard.pin, refundCard.cardNumber, refundCard.pin]) expect(text).not.toContain(secret);
 
@@ -123,13 +129,63 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     expect(releases).toEqual([{ outcome: 'SUCCEEDED' }]);
     expect(await stack.admin.ledgerCheck()).toEqual({ ok: true, problems: [] });
 
-    // The run reads back the same, and a second run finds the hold gone and lists the extra issue again.
+    // The run reads back the same, and a second run finds nothing left to do.
     const read = await stack.oms.get(`/v1/reconciliation-runs/${run.runId}`);
     expect(read.status).toBe(200);
     expect(read.data).toEqual(run);
     const again = await reconcile();
-    expect(again).toMatchObject({ holdsReleased: 0, releasedHolds: [] });
-    expect(again.differences.map((d: { kind: string; amount: string }) => [d.kind, d.amount])).toEqual([['LATE_ENTRY', '5.00']]);
+    expect(again).toMatchObject({ holdsReleased: 0, releasedHolds: [], voidedEntries: [], differences: [] });
     expect((await stack.oms.get(`/v1/reconciliation-runs/${randomUUID()}`)).status).toBe(404);
+  });
+
+  it('releases a late orphan hold while a lost hold on the same card waits on it, so that lost hold can be decided', async () => {
+    const card = await stack.admin.createCard('200.00');
+    // An orphan hold of 30.00: its call landed after it was concluded not applied, and the retry held again.
+    await landLate();
+    const started = Date.now();
+    const first = await hold(card, '30.00');
+    await stack.admin.clearFaults();
+    expect(first.response.status).toBe(503);
+    await sleep(1500);
+    const retry = await hold(card, '30.00', first.orderId, first.key);
+    expect(retry.response.status).toBe(201);
+    await sleep(LATE_MS - (Date.now() - started) + 1500);
+    expect((await stack.admin.card(card.cardNumber)).held).toBe('60.00');
+
+    // A hold of 50.00 on the same card is answered 503 (not applied, but a 5xx may have been). The unknown
+    // 30.00 hold could be a short hold of it, so the look-up cannot decide while the orphan is there.
+    await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
+    const lost = await hold(card, '50.00');
+    await stack.admin.clearFaults();
+    expect(lost.response.status).toBe(503);
+    await sleep(1200);
+    const undecided = await hold(card, '50.00', lost.orderId, lost.key);
+    expect(undecided.response.status).toBe(503);
+    const [call] = await stack.db.query<{ outcome: string; resolution_note: string }>(
+      `SELECT outcome, resolution_note FROM payment_adapter.provider_call WHERE operation = 'HOLD' AND order_id = $1`,
+      [lost.orderId],
+    );
+    expect(call).toMatchObject({ outcome: 'UNKNOWN', resolution_note: 'unknown holds of other amounts on the card' });
+
+    // The sweep's backoff has pushed the look-up's next check out (to at most 5 min, as after many checks).
+    await stack.db.query(`UPDATE payment_adapter.provider_call SET next_check_at = now() + interval '5 minutes' WHERE operation = 'HOLD' AND order_id = $1`, [lost.orderId]);
+
+    // The job releases the orphan although the card has a call still unresolved (it compares nothing else there)...
+    const run = await reconcile();
+    expect(run.releasedHolds).toEqual([expect.objectContaining({ card: `****${card.cardNumber.slice(-4)}`, amount: '30.00', orderId: first.orderId })]);
+    expect(run.skippedCards).toEqual([expect.objectContaining({ card: `****${card.cardNumber.slice(-4)}` })]);
+    // The look-up that waited on it is due again now (not after its backoff).
+    const [due] = await stack.db.query<{ due: boolean }>(
+      `SELECT next_check_at <= now() AS due FROM payment_adapter.provider_call WHERE operation = 'HOLD' AND order_id = $1`,
+      [lost.orderId],
+    );
+    expect(due).toEqual({ due: true });
+    // ...and the OMS's next retry of the lost hold is decided: nothing unknown on the card, so not applied; held now.
+    const decided = await hold(card, '50.00', lost.orderId, lost.key);
+    expect(decided.response.status).toBe(201);
+    expect(decided.response.data).toMatchObject({ status: 'APPROVED', heldAmount: '50.00' });
+    const after = await stack.admin.card(card.cardNumber);
+    expect(after.held).toBe('80.00');
+    expect(await stack.admin.ledgerCheck()).toEqual({ ok: true, problems: [] });
   });
 });

@@ -9,8 +9,9 @@ export interface ChaosLog {
 
 /**
  * The misbehaving world: the sandbox's fault dice on all the time (5xx, 429, timeouts just past the adapter's
- * own, answers dropped after the ledger committed, connection resets), periodic latency spikes that push
- * calls past the adapter's timeout, and SIGKILLs of the adapter at random moments of the run.
+ * own, answers dropped after the ledger committed, connection resets, late landings applied after the
+ * adapter's timeout and grace period), periodic latency spikes that push calls past the adapter's timeout,
+ * and SIGKILLs of the adapter at random moments of the run.
  */
 export class Chaos {
   readonly log: ChaosLog = { faultChanges: 0, spikes: 0, kills: [] };
@@ -39,6 +40,8 @@ export class Chaos {
       jitterMs: spike ? s.spikeJitterMs : s.jitterMs,
       // A timeout fault holds the call just past the adapter's own timeout: the adapter gives up first.
       hangMs: s.clutchTimeoutMs + 250,
+      // A late call is applied after the adapter's timeout and its grace period: it lands after "not applied".
+      lateMs: s.lateMs,
       seed: this.dice.int(0, 2 ** 32 - 1),
     };
   }

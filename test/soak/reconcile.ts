@@ -19,7 +19,21 @@ export type Category =
   | 'fulfillment'
   | 'told-differs'
   | 'ledger-check'
-  | 'not-drained';
+  | 'not-drained'
+  | 'reconciliation';
+
+/** What `POST /v1/reconciliation-runs` answered (the fields the soak reads). */
+export interface ReconciliationJobRun {
+  runId: string;
+  status: string;
+  cardsChecked: number;
+  cardsSkipped: number;
+  holdsReleased: number;
+  voidedEntries?: Array<Record<string, unknown>>;
+  differences: Array<{ kind: string; action: string; card: string; amount: string; note: string }>;
+  skippedCards: Array<{ card: string; note: string }>;
+  failure: string | null;
+}
 
 export interface Finding {
   category: Category;
@@ -68,9 +82,18 @@ export async function reconcile(
   admin: ReturnType<typeof sandboxAdmin>,
   population: PopulationCard[],
   orders: OrderRecord[],
+  job?: ReconciliationJobRun,
 ): Promise<Reconciliation> {
   const findings: Finding[] = [];
   const find = (category: Category, subject: string, detail: string) => findings.push({ category, subject, detail });
+
+  // The adapter's reconciliation job: what it corrected (released, voided) is fine; what it only listed for
+  // an operator, or could not check, is a discrepancy the adapter did not resolve.
+  if (job) {
+    if (job.status !== 'COMPLETED') find('reconciliation', `run ${job.runId}`, `${job.status}: ${job.failure}`);
+    for (const d of job.differences) find('reconciliation', `card ${d.card}`, `${d.kind} ${d.action} ${d.amount}: ${d.note}`);
+    for (const c of job.skippedCards) find('reconciliation', `card ${c.card}`, `skipped: ${c.note}`);
+  }
 
   // (2) The adapter's database.
   const authorizations = await db.query<Row>(
@@ -377,6 +400,16 @@ export async function reconcile(
         'settled total': fmt(sum(settlements.filter((s) => s.status === 'SETTLED').map((s) => big(s.settled_minor)))),
         'refunded total': fmt(sum(refunds.filter((r) => r.status === 'SUCCEEDED').map((r) => big(r.amount_minor)))),
       },
+      reconciliation: job
+        ? {
+            status: job.status,
+            'cards checked': job.cardsChecked,
+            'cards skipped': job.cardsSkipped,
+            'orphan holds released': job.holdsReleased,
+            'late entries voided': job.voidedEntries?.length ?? 0,
+            'differences listed': job.differences.length,
+          }
+        : { status: 'not run' },
       told: count(told, (t) => `${t.operation} ${t.gaveUp ? 'gave up' : t.status}${t.status >= 400 && !t.gaveUp ? ` ${t.body?.error?.code ?? ''}` : ''}`.trim()),
     },
   };

@@ -2,7 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { sandboxAdmin } from '../harness/clients';
 import { startProcesses } from '../harness/spawned-stack';
 import { Chaos } from './chaos';
-import { RetryingOms, sleep } from './oms-client';
+import { DrainResult, drainBacklog, runReconciliationJob } from './drain';
+import { RetryingOms } from './oms-client';
 import { cardPlans, money, OrderRecord, PopulationCard, runOrder } from './orders';
 import { Category, reconcile } from './reconcile';
 import { seededRandom, SoakSettings, soakSettings } from './settings';
@@ -72,10 +73,14 @@ async function main(): Promise<number> {
     await chaos.stop();
     say(`orders done; faults cleared; ${chaos.log.kills.length} kills, ${chaos.log.spikes} latency spikes`);
 
+    const faultsClearedAt = Date.now();
     const drain = await drainBacklog(stack.db, target, settings.drainMs, say);
+    // Late calls still on their way land within lateMs of the faults' end; their holds must then grow older
+    // than the grace period before the reconciliation job may take them for orphans.
+    const job = await runReconciliationJob(target, faultsClearedAt + settings.lateMs + settings.graceMs + 1000, say);
     // A stable snapshot: nothing of the adapter runs while the three views are read.
     await adapter.process.kill('SIGTERM');
-    const result = await reconcile(stack.db, admin, population, orders);
+    const result = await reconcile(stack.db, admin, population, orders, job);
 
     const report = formatReport(settings, {
       durationS: (Date.now() - started) / 1000,
@@ -111,6 +116,7 @@ function adapterEnvironment(s: SoakSettings): Record<string, string> {
   return {
     CLUTCH_TIMEOUT_MS: String(s.clutchTimeoutMs),
     UNKNOWN_OUTCOME_GRACE_MS: String(s.graceMs),
+    UNKNOWN_ISSUE_GRACE_MS: String(s.issueGraceMs),
     LOG_LEVEL: process.env.SOAK_ADAPTER_LOG_LEVEL ?? 'error',
     DB_POOL_SIZE: '20',
     SETTLEMENT_CRON: '*/3 * * * * *',
@@ -125,53 +131,6 @@ function adapterEnvironment(s: SoakSettings): Record<string, string> {
   };
 }
 
-interface DrainResult {
-  rounds: number;
-  ms: number;
-  drained: boolean;
-  left: Record<string, number>;
-  recoveryEndpoint: boolean;
-}
-
-/**
- * After the faults stop: run the batch job and the recovery sweep until no batch settlement is OPEN or
- * PROCESSING and no provider call's outcome is PENDING or UNKNOWN (two quiet rounds in a row), bounded.
- */
-async function drainBacklog(
-  db: { query: (sql: string) => Promise<Record<string, unknown>[]> },
-  target: { url: string },
-  limitMs: number,
-  say: (line: string) => void,
-): Promise<DrainResult> {
-  const oms = new RetryingOms(target, { maxAttempts: 5, deadlineMs: 60000 });
-  const started = Date.now();
-  let quiet = 0;
-  let rounds = 0;
-  let recoveryEndpoint = true;
-  let left: Record<string, number> = {};
-  while (Date.now() - started < limitMs) {
-    rounds += 1;
-    await oms.post('settlementRun', '/v1/settlement-runs', {}, null);
-    const recovery = await oms.post('recoveryRun', '/v1/recovery-runs', {}, null);
-    if (recovery.status === 404) recoveryEndpoint = false;
-    const [row] = await db.query(`SELECT
-        (SELECT count(*) FROM payment_adapter.settlement WHERE mode = 'batch' AND status IN ('OPEN', 'PROCESSING'))::int AS "batch settlements open",
-        (SELECT count(*) FROM payment_adapter.provider_call WHERE outcome IN ('PENDING', 'UNKNOWN'))::int AS "provider calls unresolved",
-        (SELECT count(*) FROM payment_adapter.settlement WHERE mode = 'sync' AND status IN ('OPEN', 'PROCESSING'))::int AS "sync settlements unfinished",
-        (SELECT count(*) FROM payment_adapter.refund WHERE status = 'PENDING')::int AS "refunds pending",
-        (SELECT count(*) FROM payment_adapter.gift_card_fulfillment WHERE status = 'PENDING')::int AS "fulfillments pending",
-        (SELECT count(*) FROM payment_adapter.authorization_hold WHERE state = 'PENDING')::int AS "authorizations pending"`);
-    left = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
-    const busy = left['batch settlements open'] + left['provider calls unresolved'];
-    quiet = busy === 0 ? quiet + 1 : 0;
-    if (quiet >= 2) break;
-    if (rounds % 5 === 1) say(`draining: ${JSON.stringify(left)}${recoveryEndpoint ? '' : ' (no /v1/recovery-runs)'}`);
-    await sleep(1000);
-  }
-  say(`drain ${quiet >= 2 ? 'done' : 'TIMED OUT'} after ${rounds} rounds: ${JSON.stringify(left)}`);
-  return { rounds, ms: Date.now() - started, drained: quiet >= 2, left, recoveryEndpoint };
-}
-
 const CATEGORY_TITLES: Record<Category, string> = {
   'double-redeem': 'double redeems (more than one provider redeem for one settlement)',
   'lost-settlement': 'lost settlements (SETTLED without a redeem, or a redeem no SETTLED settlement accounts for)',
@@ -183,6 +142,7 @@ const CATEGORY_TITLES: Record<Category, string> = {
   'told-differs': 'answers a client was told that the end state contradicts',
   'ledger-check': 'GET /_sandbox/ledger/check problems',
   'not-drained': 'left unresolved after the drain (batch settlements, unknown provider outcomes)',
+  reconciliation: "the adapter's reconciliation job: differences it listed and did not correct, cards it skipped",
 };
 
 function formatReport(
@@ -210,18 +170,20 @@ function formatReport(
     seed: settings.seed,
     duration: `${run.durationS.toFixed(0)} s`,
     'fault rates': Object.entries(settings.faults).map(([k, v]) => `${k}=${v}`).join(' '),
+    'late landings': settings.faults.lateRate > 0 ? `${settings.faults.lateRate} of provider calls applied ${settings.lateMs} ms late (timeout ${settings.clutchTimeoutMs} + grace ${settings.graceMs} ms)` : 'none',
     'latency spikes': `${run.chaos.spikes} x ${settings.spikeMs} ms of ${settings.spikeLatencyMs}+0..${settings.spikeJitterMs} ms (adapter timeout ${settings.clutchTimeoutMs} ms)`,
     'adapter SIGKILLs': run.chaos.kills.map((k) => `after ${k.afterOrders} orders (restart ${k.restartMs} ms)`).join('; ') || 'none',
     'client requests': run.client.requests,
     'client retries': run.client.attempts - run.client.requests,
     'network errors seen': run.client.networkErrors,
     'requests given up': run.client.gaveUp,
-    'drain': `${run.drain.drained ? 'done' : 'TIMED OUT'} in ${(run.drain.ms / 1000).toFixed(0)} s, ${run.drain.rounds} rounds${run.drain.recoveryEndpoint ? '' : ' (no /v1/recovery-runs endpoint)'}`,
+    'drain': `${run.drain.drained ? 'done' : 'TIMED OUT'} in ${(run.drain.ms / 1000).toFixed(0)} s, ${run.drain.rounds} rounds, ${run.drain.reconciliationRuns} reconciliation runs${run.drain.recoveryEndpoint ? '' : ' (no /v1/recovery-runs endpoint)'}`,
     ...Object.fromEntries(Object.entries(run.drain.left).map(([k, v]) => [`after drain: ${k}`, v])),
   });
   table('answers given (final, per request)', Object.fromEntries(Object.entries(run.facts.told).sort()));
   table('provider (sandbox ledger)', run.facts.provider);
   table('adapter (database)', run.facts.adapter);
+  table("adapter's reconciliation job (after the drain)", run.facts.reconciliation);
   lines.push('discrepancies by kind');
   for (const [category, title] of Object.entries(CATEGORY_TITLES) as Array<[Category, string]>) {
     const found = run.findings.filter((f) => f.category === category);

@@ -7,6 +7,8 @@ export interface FaultRates {
   resetRate: number;
   /** Applied, then answered HTTP 500: a 5xx on a money call whose effect is on the ledger. */
   applyThenErrorRate: number;
+  /** Held `lateMs` (past the adapter's timeout and grace period), then applied: a late landing. */
+  lateRate: number;
 }
 
 export interface SoakSettings {
@@ -27,6 +29,10 @@ export interface SoakSettings {
   /** The adapter's provider timeout, and the sandbox's hang just above it. */
   clutchTimeoutMs: number;
   graceMs: number;
+  /** The adapter's UNKNOWN_ISSUE_GRACE_MS: a lost issue waits this long before "not applied" (longer than a late landing). */
+  issueGraceMs: number;
+  /** How long a late call is held before the sandbox applies it (more than the adapter's timeout + grace). */
+  lateMs: number;
   /** Share of requests an OMS sends twice at once (same key, same body). */
   duplicateRate: number;
   /** A client gives up on one request after this many attempts or this long. */
@@ -55,9 +61,16 @@ export function soakSettings(): SoakSettings {
     dropRate: rate('SOAK_FAULT_DROP_RATE'),
     resetRate: rate('SOAK_FAULT_RESET_RATE'),
     applyThenErrorRate: rate('SOAK_FAULT_APPLY_THEN_ERROR_RATE'),
+    lateRate: number('SOAK_FAULT_LATE_RATE', 0.01, 0, 1),
   };
   const total = Object.values(faults).reduce((a, b) => a + b, 0);
   if (total > 1) throw new Error(`the SOAK_FAULT_* rates add up to ${total}; at most 1`);
+  const clutchTimeoutMs = number('SOAK_CLUTCH_TIMEOUT_MS', 1000, 100);
+  const graceMs = number('SOAK_GRACE_MS', 2000, 1000);
+  const lateMs = number('SOAK_FAULT_LATE_MS', clutchTimeoutMs + graceMs + 2000, 0, 600000);
+  if (faults.lateRate > 0 && lateMs <= clutchTimeoutMs + graceMs) {
+    throw new Error(`SOAK_FAULT_LATE_MS=${lateMs}: a late landing must come after the adapter's timeout + grace (${clutchTimeoutMs + graceMs} ms)`);
+  }
   return {
     orders,
     concurrency: Math.floor(number('SOAK_CONCURRENCY', 16, 1, 512)),
@@ -71,8 +84,10 @@ export function soakSettings(): SoakSettings {
     spikeMs: number('SOAK_SPIKE_MS', 3000),
     spikeLatencyMs: number('SOAK_SPIKE_LATENCY_MS', 300),
     spikeJitterMs: number('SOAK_SPIKE_JITTER_MS', 1200),
-    clutchTimeoutMs: number('SOAK_CLUTCH_TIMEOUT_MS', 1000, 100),
-    graceMs: number('SOAK_GRACE_MS', 2000, 1000),
+    clutchTimeoutMs,
+    graceMs,
+    issueGraceMs: number('SOAK_ISSUE_GRACE_MS', 30000, 1000),
+    lateMs,
     duplicateRate: number('SOAK_DUPLICATE_RATE', 0.05, 0, 1),
     maxAttempts: Math.floor(number('SOAK_MAX_ATTEMPTS', 40, 1)),
     requestDeadlineMs: number('SOAK_REQUEST_DEADLINE_MS', 240000, 1000),

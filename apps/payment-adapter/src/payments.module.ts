@@ -27,6 +27,7 @@ import { WebhookSettings } from './webhooks/webhook.settings';
   providers: [
     { provide: CardVault, inject: [AdapterConfig], useFactory: (c: AdapterConfig) => new CardVault(c.CARD_DATA_KEY) },
     { provide: 'UNKNOWN_OUTCOME_GRACE_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.UNKNOWN_OUTCOME_GRACE_MS },
+    { provide: 'UNKNOWN_ISSUE_GRACE_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => Math.max(c.UNKNOWN_ISSUE_GRACE_MS, c.UNKNOWN_OUTCOME_GRACE_MS) },
     // A card's lease outlives the longest call it covers; a busy card is waited for about as long as one call takes.
     { provide: 'CARD_LEASE_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.CLUTCH_TIMEOUT_MS * 3 + 5000 },
     { provide: 'CARD_LEASE_WAIT_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.CLUTCH_TIMEOUT_MS * 2 + 1000 },

@@ -76,6 +76,13 @@ export class SandboxConfig {
   @ToNumber() @IsNumber() @Min(0) @Max(1)
   SANDBOX_FAULT_APPLY_THEN_ERROR_RATE: number = 0;
 
+  /** Faults: share of calls held SANDBOX_FAULT_LATE_MS before they are applied (late landings). */
+  @ToNumber() @IsNumber() @Min(0) @Max(1)
+  SANDBOX_FAULT_LATE_RATE: number = 0;
+
+  @ToInt() @Min(0) @Max(600000) @IsInt()
+  SANDBOX_FAULT_LATE_MS: number = 0;
+
   /** Open holds lapse after this many seconds (unset: never). The same as `holdTtlSeconds` of `PUT /_sandbox/behaviour`. */
   @IsOptional() @ToInt() @Min(1) @Max(31536000) @IsInt()
   SANDBOX_HOLD_TTL_SECONDS?: number = undefined;
@@ -91,9 +98,10 @@ export class SandboxConfig {
       this.SANDBOX_FAULT_TIMEOUT_RATE +
       this.SANDBOX_FAULT_DROP_RATE +
       this.SANDBOX_FAULT_RESET_RATE +
-      this.SANDBOX_FAULT_APPLY_THEN_ERROR_RATE;
+      this.SANDBOX_FAULT_APPLY_THEN_ERROR_RATE +
+      this.SANDBOX_FAULT_LATE_RATE;
     return typeof total === 'number' && total > 1
-      ? [`SANDBOX_FAULT_*_RATE: the six rates must add up to at most 1 (got ${total})`]
+      ? [`SANDBOX_FAULT_*_RATE: the seven rates must add up to at most 1 (got ${total})`]
       : [];
   }
 }

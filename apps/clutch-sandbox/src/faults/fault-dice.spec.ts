@@ -147,3 +147,28 @@ describe('parseFaultSettings', () => {
     expect(() => parseFaultSettings(body, seed)).toThrow(FaultSettingsError);
   });
 });
+
+describe('late landings (lateRate, lateMs)', () => {
+  const seed = () => 77;
+  it('draws late after every other outcome, and counts it as a fault', () => {
+    const stacked = settings({ errorRate: 0.1, applyThenErrorRate: 0.1, lateRate: 0.2, lateMs: 4000 });
+    expect(outcomeOf(0.15, stacked)).toBe('applyThenError');
+    expect(outcomeOf(0.25, stacked)).toBe('late');
+    expect(outcomeOf(0.39, stacked)).toBe('late');
+    expect(outcomeOf(0.41, stacked)).toBe('none');
+    expect(hasFaults(settings({ lateRate: 0.01, lateMs: 10 }))).toBe(true);
+  });
+
+  it('holds a late call lateMs on top of the latency, and only a late one', () => {
+    const dice = new FaultDice(settings({ lateRate: 0.5, lateMs: 5000, latencyMs: 10, seed: 3 }));
+    const delays = Array.from({ length: 200 }, () => dice.roll('updateBalance')!);
+    for (const d of delays) expect(d.delayMs).toBe(d.outcome === 'late' ? 5010 : 10);
+    expect(delays.filter((d) => d.outcome === 'late').length).toBeGreaterThan(50);
+  });
+
+  it('reads lateRate and lateMs, within the rates budget', () => {
+    expect(parseFaultSettings({ lateRate: 0.02, lateMs: 6000 }, seed)).toMatchObject({ lateRate: 0.02, lateMs: 6000 });
+    expect(() => parseFaultSettings({ lateRate: 0.6, errorRate: 0.5 }, seed)).toThrow(FaultSettingsError);
+    expect(() => parseFaultSettings({ lateMs: -1 }, seed)).toThrow(FaultSettingsError);
+  });
+});

@@ -1,8 +1,12 @@
 import { CLUTCH_METHODS } from '@gcpa/clutch';
 
 /** What the sandbox does to one merchant call. */
-/** `drop` and `applyThenError` act after the operation committed: the call applied, its answer is lost. */
-export type FaultOutcome = 'none' | 'error' | 'rateLimit' | 'timeout' | 'drop' | 'reset' | 'applyThenError';
+/**
+ * `drop` and `applyThenError` act after the operation committed: the call applied, its answer is lost.
+ * `late` holds the call `lateMs` before handling it, then applies it: the client gave up waiting long before
+ * (a late landing, after the adapter's timeout and its unknown-outcome grace period).
+ */
+export type FaultOutcome = 'none' | 'error' | 'rateLimit' | 'timeout' | 'drop' | 'reset' | 'applyThenError' | 'late';
 
 export interface FaultSettings {
   latencyMs: number;
@@ -13,6 +17,9 @@ export interface FaultSettings {
   dropRate: number;
   resetRate: number;
   applyThenErrorRate: number;
+  /** Share of calls held `lateMs` (on top of the latency) and then applied. */
+  lateRate: number;
+  lateMs: number;
   seed: number;
   /** Only these Clutch methods get faults; null = every method. */
   methods: string[] | null;
@@ -34,6 +41,8 @@ export const NO_FAULTS: Omit<FaultSettings, 'seed'> = {
   dropRate: 0,
   resetRate: 0,
   applyThenErrorRate: 0,
+  lateRate: 0,
+  lateMs: 0,
   methods: null,
   hangMs: 30000,
 };
@@ -60,6 +69,7 @@ export function outcomeOf(draw: number, settings: FaultSettings): FaultOutcome {
     ['drop', settings.dropRate],
     ['reset', settings.resetRate],
     ['applyThenError', settings.applyThenErrorRate],
+    ['late', settings.lateRate],
   ];
   for (const [outcome, rate] of stacked) {
     threshold += rate;
@@ -69,7 +79,7 @@ export function outcomeOf(draw: number, settings: FaultSettings): FaultOutcome {
 }
 
 export const hasFaults = (s: FaultSettings): boolean =>
-  s.latencyMs > 0 || s.jitterMs > 0 || s.errorRate + s.rateLimitRate + s.timeoutRate + s.dropRate + s.resetRate + s.applyThenErrorRate > 0;
+  s.latencyMs > 0 || s.jitterMs > 0 || s.errorRate + s.rateLimitRate + s.timeoutRate + s.dropRate + s.resetRate + s.applyThenErrorRate + s.lateRate > 0;
 
 /**
  * The dice of one fault configuration: one draw per affected call decides its outcome, and a second stream
@@ -89,14 +99,14 @@ export class FaultDice {
     if (!hasFaults(s) || (s.methods !== null && !s.methods.includes(method))) return null;
     const outcome = outcomeOf(this.outcomes(), s);
     const delayMs = s.latencyMs + (s.jitterMs > 0 ? Math.floor(this.jitter() * (s.jitterMs + 1)) : 0);
-    return { delayMs, outcome };
+    return { delayMs: outcome === 'late' ? delayMs + s.lateMs : delayMs, outcome };
   }
 }
 
 export class FaultSettingsError extends Error {}
 
-const RATE_FIELDS = ['errorRate', 'rateLimitRate', 'timeoutRate', 'dropRate', 'resetRate', 'applyThenErrorRate'] as const;
-const MS_FIELDS = ['latencyMs', 'jitterMs', 'hangMs'] as const;
+const RATE_FIELDS = ['errorRate', 'rateLimitRate', 'timeoutRate', 'dropRate', 'resetRate', 'applyThenErrorRate', 'lateRate'] as const;
+const MS_FIELDS = ['latencyMs', 'jitterMs', 'hangMs', 'lateMs'] as const;
 
 /** Reads `PUT /_sandbox/faults`; fields left out are off (hangMs: 30000; seed: random). */
 export function parseFaultSettings(raw: unknown, randomSeed: () => number): FaultSettings {

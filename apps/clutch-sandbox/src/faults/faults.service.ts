@@ -22,6 +22,8 @@ export class FaultsService {
           dropRate: config.SANDBOX_FAULT_DROP_RATE,
           resetRate: config.SANDBOX_FAULT_RESET_RATE,
           applyThenErrorRate: config.SANDBOX_FAULT_APPLY_THEN_ERROR_RATE,
+          lateRate: config.SANDBOX_FAULT_LATE_RATE,
+          lateMs: config.SANDBOX_FAULT_LATE_MS,
           seed: config.SANDBOX_FAULT_SEED,
           hangMs: config.SANDBOX_FAULT_HANG_MS,
           methods: config.SANDBOX_FAULT_METHODS

@@ -81,6 +81,14 @@ export class AdapterConfig {
   @ToInt() @Min(1000) @Max(3600000) @IsInt()
   UNKNOWN_OUTCOME_GRACE_MS: number = 15000;
 
+  /**
+   * The same for a lost ISSUE (a refund, a fulfillment's value): "not in the card's history" is believed only
+   * this long after the call, since issuing again pays twice if the first lands later, and value already
+   * spent cannot be voided. Never shorter than UNKNOWN_OUTCOME_GRACE_MS.
+   */
+  @ToInt() @Min(1000) @Max(86400000) @IsInt()
+  UNKNOWN_ISSUE_GRACE_MS: number = 300000;
+
   /** When an authorization expires (set it to the provider's hold lifetime): released and closed EXPIRED then. */
   @ToInt() @Min(1) @Max(8760) @IsInt()
   HOLD_TTL_HOURS: number = 168;
@@ -284,6 +292,13 @@ export class AdapterConfig {
 
   @ToInt() @Min(1) @Max(86400000) @IsInt()
   WEBHOOK_RETRY_MAX_MS: number = 3600000;
+
+  /**
+   * Void (Clutch `voidTransaction`) a movement that landed after its call was concluded NOT_APPLIED and was
+   * done again (a refund issued twice, a redeem charged twice); false: only list it (LATE_ENTRY) for an operator.
+   */
+  @ToBoolean() @IsBoolean()
+  RECONCILIATION_VOID_LATE_ENTRIES: boolean = true;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';

@@ -9,7 +9,7 @@ import {
 } from '@gcpa/gift-card-provider';
 import { returnedRows } from '@gcpa/database';
 import { Money } from '@gcpa/money';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
@@ -96,6 +96,8 @@ export class ProviderCallsService {
     @Inject('CARD_LEASE_WAIT_MS') private readonly cardWaitMs: number,
     private readonly fence: LeaseFence,
     private readonly history: HistoryService,
+    /** A lost ISSUE waits longer before "not applied" (UNKNOWN_ISSUE_GRACE_MS): issued twice cannot be undone once spent. */
+    @Optional() @Inject('UNKNOWN_ISSUE_GRACE_MS') private readonly issueGraceMs: number = graceMs,
   ) {
     this.settleDelayMs = graceMs;
   }
@@ -277,7 +279,7 @@ export class ProviderCallsService {
         amount: { minor: call.amountMinor ?? 0n, currency },
         holdId: call.providerHoldId ?? undefined,
         startedAt: new Date(call.createdAt),
-        graceElapsed: Date.now() - gaveUpAt >= this.settleDelayMs,
+        graceElapsed: Date.now() - gaveUpAt >= (call.operation === 'ISSUE' ? this.issueGraceMs : this.settleDelayMs),
         known: strategy === 'state' && call.cardHash ? await this.knownOnCard(call) : { holdIds: new Set(), transactionIds: new Set() },
       });
     } catch (error) {

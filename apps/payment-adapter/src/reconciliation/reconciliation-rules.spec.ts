@@ -1,5 +1,5 @@
 import { CardActivity } from '@gcpa/gift-card-provider';
-import { NotAppliedCall, RecordedOnCard, compareCard } from './reconciliation-rules';
+import { NotAppliedCall, RecordedOnCard, compareCard, whileUnresolved } from './reconciliation-rules';
 import { windowStartOf } from './reconciliation.service';
 
 const usd = (minor: bigint) => ({ minor, currency: 'USD' });
@@ -27,7 +27,7 @@ describe('compareCard', () => {
       }),
       options,
     );
-    expect(findings).toEqual({ release: [], listed: [] });
+    expect(findings).toEqual({ release: [], listed: [], void: [] });
   });
 
   it('releases a hold nobody owns that a NOT_APPLIED hold of that amount placed, once older than the grace period', () => {
@@ -46,7 +46,7 @@ describe('compareCard', () => {
       recorded({ notApplied: [notApplied('HOLD', 3000n, at(590))] }),
       options,
     );
-    expect(findings).toEqual({ release: [], listed: [] });
+    expect(findings).toEqual({ release: [], listed: [], void: [] });
   });
 
   it('lists, and never releases, a hold no call of ours explains (another amount, or none at all)', () => {
@@ -93,6 +93,36 @@ describe('compareCard', () => {
     ]);
   });
 
+  it('with voidLateEntries, puts a late issue or redeem in `void` (not `listed`): the adapter takes it back', () => {
+    const issue = notApplied('ISSUE', 500n, at(40));
+    const redeem = notApplied('REDEEM_FROM_HOLD', 700n, at(49));
+    const findings = compareCard(
+      activity({
+        entries: [
+          { transactionId: 'retry', amount: usd(500n), at: at(43) },
+          { transactionId: 'late', amount: usd(500n), at: at(44) },
+          { transactionId: 'r', amount: usd(-700n), at: at(50) },
+          { transactionId: 'x', amount: usd(900n), at: at(60) },
+        ],
+      }),
+      recorded({ knownTransactionIds: new Set(['retry']), notApplied: [issue, redeem] }),
+      { ...options, voidLateEntries: true },
+    );
+    expect(findings.void).toEqual([
+      expect.objectContaining({ kind: 'LATE_ENTRY', providerReference: 'late', amountMinor: 500n, providerCallId: issue.callId, refundId: 'refund-1' }),
+      expect.objectContaining({ kind: 'LATE_ENTRY', providerReference: 'r', amountMinor: -700n, providerCallId: redeem.callId }),
+    ]);
+    // A movement no call of ours explains is never voided: it may be another channel's.
+    expect(findings.listed.map((d) => [d.kind, d.providerReference])).toEqual([['UNEXPLAINED_ENTRY', 'x']]);
+  });
+
+  it('without voidLateEntries, lists a late entry and voids nothing', () => {
+    const call = notApplied('ISSUE', 500n, at(40));
+    const findings = compareCard(activity({ entries: [{ transactionId: 'late', amount: usd(500n), at: at(44) }] }), recorded({ notApplied: [call] }), options);
+    expect(findings.void).toEqual([]);
+    expect(findings.listed.map((d) => d.kind)).toEqual(['LATE_ENTRY']);
+  });
+
   it('matches a late redeem by its negative amount, and lists a movement no record explains', () => {
     const findings = compareCard(
       activity({ entries: [{ transactionId: 'r', amount: usd(-700n), at: at(50) }, { transactionId: 'x', amount: usd(900n), at: at(60) }] }),
@@ -136,5 +166,36 @@ describe('windowStartOf', () => {
     expect(windowStartOf(now, null, hours(48))).toEqual(new Date(now.getTime() - hours(48)));
     expect(windowStartOf(now, new Date(now.getTime() - hours(1)), hours(48))).toEqual(new Date(now.getTime() - hours(48)));
     expect(windowStartOf(now, new Date(now.getTime() - hours(72)), hours(48))).toEqual(new Date(now.getTime() - hours(72)));
+  });
+});
+
+describe('whileUnresolved', () => {
+  const orphan = (holdId: string, amountMinor: bigint) => ({
+    kind: 'ORPHAN_HOLD' as const,
+    amountMinor,
+    providerReference: holdId,
+    providerAt: at(1),
+    providerCallId: 'late',
+    authorizationId: null,
+    refundId: null,
+    orderId: null,
+    note: '',
+  });
+  const findings = {
+    release: [orphan('h30', 3000n), orphan('h50', 5000n)],
+    listed: [{ ...orphan('x', 100n), kind: 'UNEXPLAINED_HOLD' as const }],
+    void: [{ ...orphan('t', 500n), kind: 'LATE_ENTRY' as const }],
+  };
+
+  it('keeps only the releases of orphan holds no unresolved hold call could own (another amount)', () => {
+    const kept = whileUnresolved(findings, [{ operation: 'HOLD', amountMinor: 5000n }, { operation: 'ISSUE', amountMinor: 3000n }]);
+    expect(kept.release.map((r) => r.providerReference)).toEqual(['h30']);
+    // Movements could be the unresolved call's own: never voided or listed while it is unresolved.
+    expect(kept.void).toEqual([]);
+    expect(kept.listed).toEqual([]);
+  });
+
+  it('releases every orphan when no hold call is unresolved on the card', () => {
+    expect(whileUnresolved(findings, [{ operation: 'REDEEM_FROM_HOLD', amountMinor: 3000n }]).release).toHaveLength(2);
   });
 });

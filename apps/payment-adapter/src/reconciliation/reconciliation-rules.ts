@@ -43,6 +43,8 @@ export interface CompareOptions {
   since: Date;
   /** How much older than a call a provider entry may be and still be taken for it. */
   clockSkewMs: number;
+  /** Take back (void) a movement a call of ours concluded NOT_APPLIED explains, instead of only listing it. */
+  voidLateEntries?: boolean;
 }
 
 export type DifferenceKind =
@@ -77,6 +79,8 @@ export interface Difference {
 export interface CardFindings {
   /** ORPHAN_HOLD differences: the holds to release. */
   release: Array<Difference & { kind: 'ORPHAN_HOLD'; providerReference: string }>;
+  /** LATE_ENTRY differences to void (with `voidLateEntries`): value that moved twice, taken back. */
+  void: Array<Difference & { kind: 'LATE_ENTRY'; providerReference: string }>;
   /** Everything else, for operators. */
   listed: Difference[];
 }
@@ -84,7 +88,7 @@ export interface CardFindings {
 const SIGN_OF: Record<string, 1n | -1n> = { ISSUE: 1n, REDEEM: -1n, REDEEM_FROM_HOLD: -1n };
 
 export function compareCard(activity: CardActivity, recorded: RecordedOnCard, options: CompareOptions): CardFindings {
-  const findings: CardFindings = { release: [], listed: [] };
+  const findings: CardFindings = { release: [], listed: [], void: [] };
   const unmatched = [...recorded.notApplied].sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
   const take = (fits: (call: NotAppliedCall) => boolean): NotAppliedCall | undefined => {
     const index = unmatched.findIndex(fits);
@@ -117,11 +121,14 @@ export function compareCard(activity: CardActivity, recorded: RecordedOnCard, op
     // Before our first call on the card, and explained by no late call of ours: not ours to compare.
     if (!call && entry.at.getTime() < options.since.getTime()) continue;
     const base = { amountMinor: entry.amount.minor, providerReference: entry.transactionId, providerAt: entry.at, ...fromCall(call) };
-    findings.listed.push(
-      call
-        ? { ...base, kind: 'LATE_ENTRY', note: `${call.operation} of call ${call.callId}, concluded not applied, landed late: it happened as well as its retry` }
-        : { ...base, kind: 'UNEXPLAINED_ENTRY', note: 'a movement no record of ours explains' },
-    );
+    if (!call) {
+      findings.listed.push({ ...base, kind: 'UNEXPLAINED_ENTRY', note: 'a movement no record of ours explains' });
+      continue;
+    }
+    const late = { ...base, kind: 'LATE_ENTRY' as const, note: `${call.operation} of call ${call.callId}, concluded not applied, landed late: it happened as well as its retry` };
+    // Our records already hold what the retry did; the late movement is the one nobody was told of.
+    if (options.voidLateEntries) findings.void.push(late);
+    else findings.listed.push(late);
   }
 
   for (const hold of recorded.holds) {
@@ -134,6 +141,28 @@ export function compareCard(activity: CardActivity, recorded: RecordedOnCard, op
     }
   }
   return findings;
+}
+
+/** A call of ours on the card whose outcome is still PENDING or UNKNOWN. */
+export interface UnresolvedCall {
+  operation: string;
+  amountMinor: bigint;
+}
+
+/**
+ * What may be done on a card while calls of ours on it are unresolved: only the release of orphan holds that
+ * none of those calls could have placed (no unresolved HOLD of that amount). A lost hold's look-up cannot
+ * decide while an unknown, shorter hold is on the card (it could be a short hold of it), so waiting for the
+ * sweep to decide first would wait for ever; releasing a hold nobody was told of moves no one's money. Voids
+ * and listings wait: an unresolved call may explain the movement itself.
+ */
+export function whileUnresolved(findings: CardFindings, unresolved: readonly UnresolvedCall[]): CardFindings {
+  const pending = unresolved.filter((c) => c.operation === 'HOLD');
+  return {
+    release: findings.release.filter((orphan) => !pending.some((c) => c.amountMinor === orphan.amountMinor)),
+    listed: [],
+    void: [],
+  };
 }
 
 /** A hold placed before `since` (no placement shown) is older than any window start, so older than the grace. */

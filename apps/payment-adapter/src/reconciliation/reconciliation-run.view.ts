@@ -27,8 +27,24 @@ export function reconciliationRunView(run: RunRow, rows: DifferenceRow[]) {
         authorizationId: r.authorizationId,
         note: r.note,
       })),
+    voidedEntries: rows
+      .filter((r) => r.action === 'VOIDED')
+      .map((r) => ({
+        kind: r.kind,
+        card: masked(r.cardLast4),
+        transactionId: r.providerReference,
+        amount: amount(r),
+        currency: r.currency,
+        providerAt: r.providerAt?.toISOString() ?? null,
+        providerCallId: r.providerCallId,
+        voidCallId: r.releaseCallId,
+        orderId: r.orderId,
+        authorizationId: r.authorizationId,
+        refundId: r.refundId,
+        note: r.note,
+      })),
     differences: rows
-      .filter((r) => r.action === 'LISTED' || r.action === 'RELEASE_FAILED')
+      .filter((r) => r.action === 'LISTED' || r.action === 'RELEASE_FAILED' || r.action === 'VOID_FAILED')
       .map((r) => ({
         kind: r.kind,
         action: r.action,

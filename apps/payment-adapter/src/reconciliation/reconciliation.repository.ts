@@ -3,11 +3,14 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, In } from 'typeorm';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
-import { Difference, RecordedOnCard } from './reconciliation-rules';
+import { Difference, RecordedOnCard, UnresolvedCall } from './reconciliation-rules';
 
 export type RunStatus = 'RUNNING' | 'COMPLETED' | 'FAILED';
-/** RELEASED / RELEASE_FAILED: an orphan hold; LISTED: for an operator; SKIPPED: the card could not be checked. */
-export type DifferenceAction = 'RELEASED' | 'RELEASE_FAILED' | 'LISTED' | 'SKIPPED';
+/**
+ * RELEASED / RELEASE_FAILED: an orphan hold; VOIDED / VOID_FAILED: a late-landing duplicate movement;
+ * LISTED: for an operator; SKIPPED: the card could not be checked.
+ */
+export type DifferenceAction = 'RELEASED' | 'RELEASE_FAILED' | 'VOIDED' | 'VOID_FAILED' | 'LISTED' | 'SKIPPED';
 
 export interface CardToCheck {
   cardHash: string;
@@ -50,6 +53,8 @@ export interface RunCounts {
 
 /** The reconciliation job's own releases of orphan holds: RELEASE_HOLD calls of no authorization, refund or fulfillment. */
 const OWN_RELEASE = `operation = 'RELEASE_HOLD' AND authorization_id IS NULL AND refund_id IS NULL AND fulfillment_id IS NULL`;
+/** Its voids of late-landing movements: VOID calls of no authorization, refund or fulfillment. */
+const OWN_VOID = `operation = 'VOID' AND authorization_id IS NULL AND refund_id IS NULL AND fulfillment_id IS NULL`;
 
 /** Every statement of the reconciliation job: its runs, their differences, and what it reads of our records. */
 @Injectable()
@@ -91,12 +96,25 @@ export class ReconciliationRepository {
   }
 
   /** Calls on the card whose outcome is still open: the recovery sweep (or a retry) owns the card's differences until they resolve. */
-  async unresolvedCallsOn(cardHash: string): Promise<number> {
-    const [row] = await this.dataSource.query(
-      `SELECT count(*)::int AS n FROM provider_call WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND NOT (${OWN_RELEASE})`,
+  async unresolvedCallsOn(cardHash: string): Promise<UnresolvedCall[]> {
+    const rows: Array<{ operation: string; amount_minor: string | null }> = await this.dataSource.query(
+      `SELECT operation, amount_minor FROM provider_call
+        WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND NOT (${OWN_RELEASE}) AND NOT (${OWN_VOID})`,
       [cardHash],
     );
-    return Number(row?.n ?? 0);
+    return rows.map((r) => ({ operation: r.operation, amountMinor: BigInt(r.amount_minor ?? 0) }));
+  }
+
+  /**
+   * After orphan holds were released on a card with unresolved calls: those calls' look-ups may have waited on
+   * exactly these holds, so the recovery sweep checks them again now instead of after their backoff (up to 5 min).
+   */
+  async checkUnresolvedNow(cardHash: string): Promise<void> {
+    await this.dataSource.query(
+      `UPDATE provider_call SET next_check_at = now()
+        WHERE card_hash = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND given_up_at IS NULL AND NOT (${OWN_RELEASE}) AND NOT (${OWN_VOID})`,
+      [cardHash],
+    );
   }
 
   /** Releases of ours on the card whose answer was lost (no sweep owns them: they belong to no authorization). */
@@ -119,7 +137,9 @@ export class ReconciliationRepository {
       `SELECT provider_transaction_id AS id, operation = 'HOLD' AS hold FROM provider_call
         WHERE card_hash = $1 AND provider_transaction_id IS NOT NULL
        UNION SELECT provider_hold_id, true FROM provider_call WHERE card_hash = $1 AND provider_hold_id IS NOT NULL AND NOT (${OWN_RELEASE})
-       UNION SELECT provider_hold_id, true FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL`,
+       UNION SELECT provider_hold_id, true FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL
+       -- A movement one of our runs voided is explained (its void, a VOID call, explains the void's own entry).
+       UNION SELECT provider_reference, false FROM reconciliation_difference WHERE card_hash = $1 AND action = 'VOIDED'`,
       [cardHash],
     );
     const notApplied: Array<Record<string, string | Date | null>> = await this.dataSource.query(
@@ -164,8 +184,9 @@ export class ReconciliationRepository {
     difference: Difference,
     action: DifferenceAction,
     releaseCallId: string | null = null,
+    manager: Pick<DataSource, 'query'> = this.dataSource,
   ): Promise<void> {
-    await this.dataSource.query(
+    await manager.query(
       `INSERT INTO reconciliation_difference (id, run_id, kind, action, card_hash, card_last4, currency, amount_minor, provider_reference,
               provider_at, provider_call_id, release_call_id, authorization_id, refund_id, order_id, note)
        VALUES ($16, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,

@@ -6,7 +6,7 @@ import { ScheduledRun } from '../common/scheduled-run';
 import { CardLease } from '../provider-calls/card-lease';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
-import { CardFindings, Difference, compareCard } from './reconciliation-rules';
+import { CardFindings, Difference, compareCard, whileUnresolved } from './reconciliation-rules';
 import { CardToCheck, ReconciliationRepository, RunCounts } from './reconciliation.repository';
 import { ReconciliationSettings } from './reconciliation.settings';
 
@@ -69,6 +69,33 @@ export class ReconciliationService {
     return id;
   }
 
+  /**
+   * Takes back a movement that landed after its call was concluded NOT_APPLIED (and was done again): Clutch
+   * `voidTransaction` of it, recorded as a VOID provider call of its own (intent, then outcome), under the
+   * card's lease. A void that fails, or whose answer is lost, is listed VOID_FAILED: the next run tries again.
+   */
+  private async voidLateEntry(runId: string, ref: CardRef, card: CardToCheck, cardNumber: string, late: LateEntry, counts: RunCounts): Promise<void> {
+    const result = await this.calls.run(
+      {
+        operation: 'VOID',
+        orderId: late.orderId ?? undefined,
+        cardHash: card.cardHash,
+        cardEncrypted: card.cardEncrypted,
+        currency: card.currency,
+        amountMinor: late.amountMinor < 0n ? -late.amountMinor : late.amountMinor,
+        cardLeaseHeld: true,
+      },
+      (requestId) => this.provider.void({ requestId, cardNumber, transactionId: late.providerReference }),
+      (value) => ({ transactionId: value.transactionId }),
+      // Committed with the void's outcome: a voided entry is explained from then on, and never voided twice.
+      (manager, _value, call) => this.runs.addDifference(runId, ref, { ...late, note: `${late.note}; voided` }, 'VOIDED', call.id, manager),
+    );
+    if (result.ok) return;
+    counts.differences++;
+    const why = result.error.kind === 'OUTCOME_UNKNOWN' ? 'the answer of its void was lost' : `its void failed: ${result.error.message}`;
+    await this.runs.addDifference(runId, ref, { ...late, note: `${late.note}; ${why}` }, 'VOID_FAILED', result.call.id);
+  }
+
   private async checkCard(runId: string, card: CardToCheck, windowStart: Date, counts: RunCounts): Promise<void> {
     const cardNumber = this.vault.decrypt(card.cardEncrypted);
     const ref: CardRef = { cardHash: card.cardHash, cardLast4: cardNumber.slice(-4), currency: card.currency };
@@ -82,9 +109,7 @@ export class ReconciliationService {
     if (!lease) return skip('the card stayed busy with another call');
     const lostReleases: Array<{ difference: Difference; call: ProviderCall }> = [];
     try {
-      if ((await this.runs.unresolvedCallsOn(card.cardHash)) > 0) {
-        return await skip('a call of ours on the card is still unresolved: the recovery sweep decides it first');
-      }
+      const unresolved = await this.runs.unresolvedCallsOn(card.cardHash);
       const recorded = await this.runs.recordedOn(card.cardHash, windowStart);
       let findings: CardFindings;
       try {
@@ -94,11 +119,22 @@ export class ReconciliationService {
           graceMs: this.settings.graceMs,
           since: card.firstCallAt,
           clockSkewMs: this.settings.clockSkewMs,
+          voidLateEntries: this.settings.voidLateEntries,
         });
       } catch (error) {
         return await skip(`the provider could not show the card: ${(error as Error).message}`);
       }
-      counts.cardsChecked++;
+      if (unresolved.length > 0) {
+        // The recovery sweep decides those calls first; only orphan holds none of them can own are released
+        // now (a lost hold's look-up may be waiting on exactly such a hold).
+        findings = whileUnresolved(findings, unresolved);
+        await skip(
+          `a call of ours on the card is still unresolved: the recovery sweep decides it first` +
+            (findings.release.length > 0 ? `; ${findings.release.length} orphan hold(s) released meanwhile` : ''),
+        );
+      } else {
+        counts.cardsChecked++;
+      }
       for (const difference of findings.listed) {
         counts.differences++;
         await this.runs.addDifference(runId, ref, difference, 'LISTED');
@@ -129,6 +165,8 @@ export class ReconciliationService {
           await this.runs.addDifference(runId, ref, { ...orphan, note: `${orphan.note}; its release failed: ${result.error.message}` }, 'RELEASE_FAILED', result.call.id);
         }
       }
+      for (const late of findings.void) await this.voidLateEntry(runId, ref, card, cardNumber, late, counts);
+      if (unresolved.length > 0 && findings.release.length > 0) await this.runs.checkUnresolvedNow(card.cardHash);
     } finally {
       await lease.release();
     }
@@ -145,6 +183,9 @@ export class ReconciliationService {
     }
   }
 }
+
+/** What a run did with one late-landing movement it voids. */
+type LateEntry = CardFindings['void'][number];
 
 function blank(kind: Difference['kind'], note: string): Difference {
   return { kind, amountMinor: 0n, providerReference: null, providerAt: null, providerCallId: null, authorizationId: null, refundId: null, orderId: null, note };

@@ -9,6 +9,8 @@ export class ReconciliationSettings {
     /** A hold younger than this may be an answer still on its way: it waits for the next run. */
     readonly graceMs: number,
     readonly clockSkewMs: number,
+    /** Take back late-landing duplicate movements (RECONCILIATION_VOID_LATE_ENTRIES) instead of only listing them. */
+    readonly voidLateEntries: boolean = true,
   ) {}
 
   static from(c: AdapterConfig): ReconciliationSettings {
@@ -18,6 +20,7 @@ export class ReconciliationSettings {
       c.RECONCILIATION_WINDOW_HOURS * 3600_000,
       c.UNKNOWN_OUTCOME_GRACE_MS,
       c.CLUTCH_CLOCK_SKEW_MS,
+      c.RECONCILIATION_VOID_LATE_ENTRIES,
     );
   }
 }
