@@ -46,9 +46,9 @@ describe('statement budget per request (issue 16)', () => {
     hold: { statements: 19, commits: 6 },
     holdPartial: { statements: 19, commits: 6 },
     reversal: { statements: 22, commits: 6 },
-    settlementFinal: { statements: 36, commits: 8 },
-    settlementPartial: { statements: 50, commits: 10 },
-    batchSettlement: { statements: 29, commits: 6 },
+    settlementFinal: { statements: 33, commits: 6 },
+    settlementPartial: { statements: 47, commits: 8 },
+    batchSettlement: { statements: 26, commits: 4 },
   };
 
   it.each(Object.keys(PROVIDER_CALLS) as Operation[])('%s makes the provider calls it needs, no more', (operation) => {

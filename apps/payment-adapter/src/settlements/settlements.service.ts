@@ -145,9 +145,14 @@ export class SettlementsService {
       if (!link) return this.fail(settlement, 'AUTHORIZATION_CLOSED', actor);
       if (settlement.amountMinor > link.heldMinor) return this.fail(settlement, 'AMOUNT_EXCEEDS_HELD', actor);
 
-      await this.move(settlement, 'CLAIMED', { servedAuthorizationId: link.id, attempts: settlement.attempts + 1 }, actor);
-      // The redeem is recorded in the commit of its answer (or of its finding); the advanced hold is placed after.
-      const claimed = { link: { ...link }, settlement: { ...settlement } };
+      // CLAIMED commits with the redeem's intent. The redeem is recorded in the commit of its answer (or of its
+      // finding); the advanced hold is placed after. The chain's lock is released in the request's last commit:
+      // the redeem's answer when no advanced hold follows, else the advanced hold's approval.
+      let claimed: { link: Authorization; settlement: Settlement } | undefined;
+      const claim = async (m: EntityManager) => {
+        await this.move(settlement, 'CLAIMED', { servedAuthorizationId: link!.id, attempts: settlement.attempts + 1 }, actor, {}, m);
+        claimed = { link: { ...link! }, settlement: { ...settlement } };
+      };
       let advanced: Authorization | null = null;
       const result = await this.calls.run(
         { ...this.holds.intentFor(link, 'REDEEM_FROM_HOLD'), settlementId: settlement.id, amountMinor: settlement.amountMinor, providerHoldId: link.providerHoldId ?? undefined },
@@ -161,15 +166,17 @@ export class SettlementsService {
         (value: RedeemResult) => ({ transactionId: value.transactionId, resultMinor: value.redeemedAmount.minor }),
         async (m, value, call) => {
           advanced = await this.recordRedeem(m, settlement, link, value.redeemedAmount.minor, actor, call);
+          if (!advanced) await this.fence.releaseWith(m);
         },
+        { withIntent: claim },
       );
       if (result.ok) {
-        await this.placeAdvancedHold(advanced, actor);
+        await this.placeAdvancedHold(advanced, actor, true);
         return { kind: 'SETTLED', settlement };
       }
       // A success whose commit failed (handled as a lost answer below) changed nothing but these copies.
-      Object.assign(link, claimed.link);
-      Object.assign(settlement, claimed.settlement);
+      Object.assign(link, claimed!.link);
+      Object.assign(settlement, claimed!.settlement);
       const { error, call } = result;
       if (error instanceof ProviderDeclinedError) {
         if (error.reason === 'HOLD_NOT_AVAILABLE') {
@@ -247,8 +254,9 @@ export class SettlementsService {
   }
 
   /** The redeem is recorded: hold the unshipped remainder again (a failure leaves the link for the next settlement). */
-  private async placeAdvancedHold(advanced: Authorization | null, actor: string): Promise<void> {
-    if (advanced) await this.holds.place(advanced, undefined, actor, true);
+  private async placeAdvancedHold(advanced: Authorization | null, actor: string, lastWrite = false): Promise<void> {
+    // The last write of the request's work: its approval releases the chain's lock in the same commit.
+    if (advanced) await this.holds.place(advanced, undefined, actor, true, lastWrite ? (m) => this.fence.releaseWith(m) : undefined);
   }
 
   /** A redeem answered earlier (or found) that was never recorded: recorded now, then its advanced hold placed. */
