@@ -125,6 +125,32 @@ describe('refund to a new card', () => {
     await expectOneLoadedCard(orderId, answer.data.newCard.cardNumber, '9.00');
   });
 
+  it('issue answer lost and nobody retries: the recovery sweep loads the card and the refund SUCCEEDED; the retry shows the card once', async () => {
+    const { orderId } = await orderSettled('40.00');
+    const key = randomUUID();
+    const body = { orderId, amount: '15.00', currency: 'USD', toNewCard: {} };
+    // The issue is applied, its answer dropped, and every look-up fails: the request can only answer 503.
+    await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'] });
+    const lost = await refund(body, key);
+    await stack.admin.clearFaults();
+    expect(lost.status).toBe(503);
+    const status = async () => (await stack.db.query<{ status: string }>(`SELECT status FROM payment_adapter.refund WHERE order_id = $1`, [orderId]))[0].status;
+    for (let i = 0; i < 40 && (await status()) !== 'SUCCEEDED'; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await stack.oms.post('/v1/recovery-runs');
+    }
+    expect(await status()).toBe('SUCCEEDED');
+    const [fulfillment] = await newCardFulfillments(orderId);
+    expect(fulfillment).toMatchObject({ status: 'COMPLETED', revealed_at: null });
+
+    const retry = await refund(body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.data).toMatchObject({ status: 'SUCCEEDED', refundedAmount: '15.00' });
+    const { cardNumber, pin } = retry.data.newCard;
+    expect(pin).toBe((await stack.admin.card(cardNumber)).pin);
+    await expectOneLoadedCard(orderId, cardNumber, '15.00');
+  });
+
   it('counts refunds to new cards in /metrics by kind', async () => {
     const metrics = await stack.oms.get('/metrics', { headers: { Authorization: '' } });
     expect(metrics.data).toMatch(/gcpa_refunds_to_new_cards_total\{kind="REFUND"\} [1-9]/);

@@ -16,6 +16,7 @@ import { allocateRefund } from './refund-allocation';
 import { decideRefund, nextRefundStatus, RefundDecision, RefundEvent, RefundKind } from './refund-state';
 import { newCardLine, Refund, RefundAllocation } from './refund.entity';
 import { FulfillmentResult, FulfillmentsService, Revealed } from '../fulfillments/fulfillments.service';
+import { GiftCardFulfillment } from '../fulfillments/gift-card-fulfillment.entity';
 import { Metrics } from '../observability/metrics';
 
 export interface RefundRequest {
@@ -240,19 +241,47 @@ export class RefundsService {
       }
       throw new DomainError(error.status, error.code, error.message, { ...error.details, refundId: refund.id });
     }
-    const card = made.fulfillment;
-    if (refund.status === 'PENDING') {
-      await this.move(
-        refund,
-        'ISSUED',
-        { providerTransactionId: card.issueReference, cardHash: card.cardHash!, cardEncrypted: card.cardEncrypted!, cardLast4: card.cardLast4! },
-        actor,
-        undefined,
-        { fulfillmentId: card.id },
-      );
-      this.metrics.refundsToNewCards.inc({ kind: refund.kind });
-    }
+    if (refund.status === 'PENDING') await this.recordNewCard(refund, made.fulfillment, actor);
     return made.revealed;
+  }
+
+  /**
+   * For the recovery sweep: refunds to a new card still PENDING whose card is loaded (the sweep completed the card's
+   * fulfillment, or the request died after it): marked SUCCEEDED with the card, revealing nothing (the number and PIN
+   * wait, encrypted, for the OMS's retry with its key). Only refunds quiet for `quietMs`, one worker each.
+   */
+  async finishLoadedNewCards(limit: number, quietMs: number, actor: string): Promise<number> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT r.id FROM refund r
+        WHERE r.status = 'PENDING' AND r.to_new_card AND r.updated_at < now() - make_interval(secs => $2::double precision / 1000)
+          AND EXISTS (SELECT 1 FROM gift_card_fulfillment f WHERE f.order_id = r.order_id AND f.line_id = 'refund:' || r.id::text AND f.status = 'COMPLETED')
+        ORDER BY r.updated_at LIMIT $1`,
+      [limit, quietMs],
+    );
+    let finished = 0;
+    for (const { id } of rows) {
+      const done = await this.lock.tryRun(id, 0, async () => {
+        const refund = await this.getRefund(id);
+        const card = await this.dataSource.getRepository(GiftCardFulfillment).findOneBy({ orderId: refund.orderId, lineId: newCardLine(refund.id) });
+        if (refund.status !== 'PENDING' || card?.status !== 'COMPLETED') return false;
+        await this.recordNewCard(refund, card, actor);
+        return true;
+      });
+      if (done?.value) finished += 1;
+    }
+    return finished;
+  }
+
+  private async recordNewCard(refund: Refund, card: GiftCardFulfillment, actor: string): Promise<void> {
+    await this.move(
+      refund,
+      'ISSUED',
+      { providerTransactionId: card.issueReference, cardHash: card.cardHash!, cardEncrypted: card.cardEncrypted!, cardLast4: card.cardLast4! },
+      actor,
+      undefined,
+      { fulfillmentId: card.id },
+    );
+    this.metrics.refundsToNewCards.inc({ kind: refund.kind });
   }
 
   /** A refund by its id: one refund (a part too), or a refund that named only its order, with its parts. */
