@@ -212,9 +212,21 @@ export async function countOperations(stack: BudgetStack): Promise<Counts> {
 /** The adapter settings under which nothing but the counted request uses its pool. */
 export const QUIET_ADAPTER_ENV: Record<string, string> = {
   SETTLEMENT_JOB_ENABLED: 'false',
+  EXPIRY_JOB_ENABLED: 'false',
   RECOVERY_ENABLED: 'false',
   RECONCILIATION_ENABLED: 'false',
   IDEMPOTENCY_PURGE_CRON: '0 0 0 1 1 *',
   RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000',
   RATE_LIMIT_PER_CARD_PER_MINUTE: '100000',
+};
+
+/**
+ * Notifications on (the webhook outbox written with each history event): the sender looks for due deliveries once
+ * at start and then only every 10 minutes, so it sends nothing while the requests are counted. The receiver's
+ * address is never called.
+ */
+export const WEBHOOKS_ON_ENV: Record<string, string> = {
+  WEBHOOK_URL: 'http://127.0.0.1:9/hooks',
+  WEBHOOK_SECRET: `whsec_${Buffer.from('statement-budget').toString('base64')}`,
+  WEBHOOK_POLL_INTERVAL_MS: '600000',
 };

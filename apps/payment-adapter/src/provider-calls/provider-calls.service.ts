@@ -106,18 +106,16 @@ export class ProviderCallsService {
    * no look-up would ever revisit); it leaves the call PENDING, and the recovery sweep looks it up.
    * Every write is fenced by the caller's row lease: a worker that lost it sends nothing, or records nothing of
    * what it was answered (LeaseLostError), and the call is left PENDING for whoever holds the row now.
-   * `options.withIntent` commits the caller's own writes of the step with the intent (one commit before the call).
    */
   async run<T>(
     intent: CallIntent,
     call: (requestId: string) => Promise<T>,
     describe: (value: T) => { transactionId?: string; resultMinor?: bigint },
     applySuccess?: (manager: EntityManager, value: T, record: ProviderCall) => Promise<void>,
-    options: { withIntent?: (manager: EntityManager) => Promise<void> } = {},
   ): Promise<CallResult<T>> {
     // The card's lease is taken in the intent's commit when it is free (one commit, not two); when another call
     // has it, the intent is committed alone and the lease waited for as before.
-    const { record, lease: taken } = await this.recordTakingCardLease(intent, options.withIntent);
+    const { record, lease: taken } = await this.recordTakingCardLease(intent);
     const lease = taken !== undefined ? taken : await this.cardLeaseFor(intent);
     if (lease === undefined) {
       const busy = new ProviderUnavailableError('another call on this card is still in flight; nothing was sent');
@@ -191,17 +189,10 @@ export class ProviderCallsService {
     return row;
   }
 
-  /**
-   * The intent, and the card's lease when the call needs it and it is free, in one commit; with the caller's own
-   * writes of that step when given (`withIntent`, such as a settlement's CLAIMED), first.
-   */
-  private async recordTakingCardLease(
-    intent: CallIntent,
-    withIntent?: (manager: EntityManager) => Promise<void>,
-  ): Promise<{ record: ProviderCall; lease: HeldCardLease | null | undefined }> {
+  /** The intent, and the card's lease when the call needs it and it is free, in one commit. */
+  private async recordTakingCardLease(intent: CallIntent): Promise<{ record: ProviderCall; lease: HeldCardLease | null | undefined }> {
     const row = this.intentRow(intent);
     const lease = await this.fence.transaction(async (manager) => {
-      if (withIntent) await withIntent(manager);
       await manager.getRepository(ProviderCall).insert(row);
       return this.needsCardLease(intent) ? this.cards.tryTakeWith(manager, intent.cardHash!) : null;
     });

@@ -145,14 +145,12 @@ export class SettlementsService {
       if (!link) return this.fail(settlement, 'AUTHORIZATION_CLOSED', actor);
       if (settlement.amountMinor > link.heldMinor) return this.fail(settlement, 'AMOUNT_EXCEEDS_HELD', actor);
 
-      // CLAIMED commits with the redeem's intent. The redeem is recorded in the commit of its answer (or of its
-      // finding); the advanced hold is placed after. The chain's lock is released in the request's last commit:
-      // the redeem's answer when no advanced hold follows, else the advanced hold's approval.
-      let claimed: { link: Authorization; settlement: Settlement } | undefined;
-      const claim = async (m: EntityManager) => {
-        await this.move(settlement, 'CLAIMED', { servedAuthorizationId: link!.id, attempts: settlement.attempts + 1 }, actor, {}, m);
-        claimed = { link: { ...link! }, settlement: { ...settlement } };
-      };
+      // CLAIMED commits before the redeem's intent (the recovery sweep finishes a sync settlement left PROCESSING
+      // without a call). The redeem is recorded in the commit of its answer (or of its finding); the advanced hold
+      // is placed after. The chain's lock is released in the request's last commit: the redeem's answer when no
+      // advanced hold follows, else the advanced hold's approval.
+      await this.move(settlement, 'CLAIMED', { servedAuthorizationId: link.id, attempts: settlement.attempts + 1 }, actor);
+      const claimed = { link: { ...link }, settlement: { ...settlement } };
       let advanced: Authorization | null = null;
       const result = await this.calls.run(
         { ...this.holds.intentFor(link, 'REDEEM_FROM_HOLD'), settlementId: settlement.id, amountMinor: settlement.amountMinor, providerHoldId: link.providerHoldId ?? undefined },
@@ -168,15 +166,14 @@ export class SettlementsService {
           advanced = await this.recordRedeem(m, settlement, link, value.redeemedAmount.minor, actor, call);
           if (!advanced) await this.fence.releaseWith(m);
         },
-        { withIntent: claim },
       );
       if (result.ok) {
         await this.placeAdvancedHold(advanced, actor, true);
         return { kind: 'SETTLED', settlement };
       }
       // A success whose commit failed (handled as a lost answer below) changed nothing but these copies.
-      Object.assign(link, claimed!.link);
-      Object.assign(settlement, claimed!.settlement);
+      Object.assign(link, claimed.link);
+      Object.assign(settlement, claimed.settlement);
       const { error, call } = result;
       if (error instanceof ProviderDeclinedError) {
         if (error.reason === 'HOLD_NOT_AVAILABLE') {
