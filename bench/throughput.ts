@@ -67,18 +67,13 @@ export async function adapterStep(adapterUrl: string, cards: string[], connectio
       },
     ] as any,
   } as any);
+  return stepOf(connections, durationSeconds, ok, failed, result);
+}
+
+/** A step's figures from its pair counts and autocannon's result. */
+function stepOf(connections: number, durationSeconds: number, ok: number, failed: number, result: autocannon.Result): ThroughputStep {
   // Connection errors and timeouts never reach onResponse: count each as a failed pair.
-  failed += result.errors + result.timeouts;
-  const seconds = result.duration || durationSeconds;
-  return {
-    connections,
-    pairsPerSecond: ok / seconds,
-    okPairs: ok,
-    failedPairs: failed,
-    errorRatio: ok + failed === 0 ? 1 : failed / (ok + failed),
-    holdLatencyP50Ms: result.latency.p50,
-    holdLatencyP99Ms: result.latency.p99,
-  };
+  return stepOf(connections, durationSeconds, ok, failed, result);
 }
 
 /**
