@@ -73,7 +73,17 @@ export async function adapterStep(adapterUrl: string, cards: string[], connectio
 /** A step's figures from its pair counts and autocannon's result. */
 function stepOf(connections: number, durationSeconds: number, ok: number, failed: number, result: autocannon.Result): ThroughputStep {
   // Connection errors and timeouts never reach onResponse: count each as a failed pair.
-  return stepOf(connections, durationSeconds, ok, failed, result);
+  const lost = failed + result.errors + result.timeouts;
+  const seconds = result.duration || durationSeconds;
+  return {
+    connections,
+    pairsPerSecond: ok / seconds,
+    okPairs: ok,
+    failedPairs: lost,
+    errorRatio: ok + lost === 0 ? 1 : lost / (ok + lost),
+    holdLatencyP50Ms: result.latency.p50,
+    holdLatencyP99Ms: result.latency.p99,
+  };
 }
 
 /**
@@ -141,17 +151,7 @@ export async function directStep(sandboxUrl: string, cards: string[], connection
       },
     ] as any,
   } as any);
-  failed += result.errors + result.timeouts;
-  const seconds = result.duration || durationSeconds;
-  return {
-    connections,
-    pairsPerSecond: ok / seconds,
-    okPairs: ok,
-    failedPairs: failed,
-    errorRatio: ok + failed === 0 ? 1 : failed / (ok + failed),
-    holdLatencyP50Ms: result.latency.p50,
-    holdLatencyP99Ms: result.latency.p99,
-  };
+  return stepOf(connections, durationSeconds, ok, failed, result);
 }
 
 export function pgbenchBinary(): string {
