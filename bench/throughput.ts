@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { BenchDatabase, createDatabase } from './lib/database';
-import { API_KEY, BENCH_PIN } from './lib/stack';
+import { API_KEY, BENCH_PIN, merchantHeaders } from './lib/stack';
 
 const run = promisify(execFile);
 
@@ -67,18 +67,91 @@ export async function adapterStep(adapterUrl: string, cards: string[], connectio
       },
     ] as any,
   } as any);
+  return stepOf(connections, durationSeconds, ok, failed, result);
+}
+
+/** A step's figures from its pair counts and autocannon's result. */
+function stepOf(connections: number, durationSeconds: number, ok: number, failed: number, result: autocannon.Result): ThroughputStep {
   // Connection errors and timeouts never reach onResponse: count each as a failed pair.
-  failed += result.errors + result.timeouts;
+  const lost = failed + result.errors + result.timeouts;
   const seconds = result.duration || durationSeconds;
   return {
     connections,
     pairsPerSecond: ok / seconds,
     okPairs: ok,
-    failedPairs: failed,
-    errorRatio: ok + failed === 0 ? 1 : failed / (ok + failed),
+    failedPairs: lost,
+    errorRatio: ok + lost === 0 ? 1 : lost / (ok + lost),
     holdLatencyP50Ms: result.latency.p50,
     holdLatencyP99Ms: result.latency.p99,
   };
+}
+
+/**
+ * The same closed loop straight to the sandbox's merchant API (the two calls the adapter makes for a pair):
+ * `updateBalance` hold of 1.00, then a redeem of 0 from that hold with `releaseHoldRemainder`. A pair counts when
+ * both answered 200 with `success: true`. Same autocannon connections (keep-alive), same cards round-robin.
+ */
+export async function directStep(sandboxUrl: string, cards: string[], connections: number, durationSeconds: number): Promise<ThroughputStep> {
+  let ok = 0;
+  let failed = 0;
+  let next = 0;
+  const merchant = merchantHeaders();
+  const headers = () => ({ 'content-type': 'application/json', ...merchant, customrequestid: randomUUID() });
+  const amount = (value: number) => ({ balanceType: 'Currency', balanceCode: 'USD', amount: value });
+  type Context = { hold?: string; card?: string };
+  const result = await autocannon({
+    url: sandboxUrl,
+    connections,
+    duration: durationSeconds,
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        path: '/merchant/updateBalance',
+        setupRequest: (request: any, context: Context) => {
+          context.hold = undefined;
+          context.card = cards[next++ % cards.length];
+          return { ...request, headers: headers(), body: JSON.stringify({ cardNumber: context.card, action: 'hold', amount: amount(1), redeemMaxOnOverdraw: true, returnBalances: true }) };
+        },
+        onResponse: (status: number, body: string, context: Context) => {
+          if (status !== 200) return;
+          try {
+            const parsed = JSON.parse(body);
+            if (parsed.success === true) context.hold = parsed.transactionId;
+          } catch {
+            // counted as failed at the release
+          }
+        },
+      },
+      {
+        method: 'POST',
+        path: '/merchant/updateBalance',
+        setupRequest: (request: any, context: Context) => ({
+          ...request,
+          headers: headers(),
+          body: JSON.stringify({
+            cardNumber: context.card,
+            action: 'redeem',
+            amount: amount(0),
+            redeemFromHoldTransactionId: context.hold ?? 'missing',
+            releaseHoldRemainder: true,
+            returnBalances: true,
+          }),
+        }),
+        onResponse: (status: number, body: string, context: Context) => {
+          let success = false;
+          try {
+            success = status === 200 && JSON.parse(body).success === true;
+          } catch {
+            success = false;
+          }
+          if (context.hold && success) ok++;
+          else failed++;
+        },
+      },
+    ] as any,
+  } as any);
+  return stepOf(connections, durationSeconds, ok, failed, result);
 }
 
 export function pgbenchBinary(): string {

@@ -1,6 +1,7 @@
 import { Money, parseAmount } from '@gcpa/money';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { LeaseFence } from '../common/lease-fence';
 import { businessRule, notFound, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
 import { PinLockoutService, PinVerdict } from '../security/pin-lockout.service';
@@ -29,6 +30,7 @@ export class AuthorizationsService {
     private readonly lock: ChainLock,
     private readonly settlements: SettlementsService,
     private readonly pinLockout: PinLockoutService,
+    private readonly fence: LeaseFence,
   ) {}
 
   /**
@@ -41,8 +43,17 @@ export class AuthorizationsService {
     const withPin = request.pin !== undefined && request.pin !== '';
     await this.pinLockout.beginAttempt(cardHash, withPin);
     let verdict: PinVerdict = 'NO_VERDICT';
+    // A new hold's approval commits the PIN's success with it (the count cleared), instead of after it: settled
+    // then, unless that approval did not stand (its commit failed, and the request ended otherwise).
+    let clearedWithApproval = false;
+    let approved = false;
+    const clearPinWith = async (manager: EntityManager) => {
+      if (withPin) await this.pinLockout.recordSuccess(cardHash, manager);
+      clearedWithApproval = true;
+    };
     try {
-      const { authorization, outcome } = await this.hold(request, amount, actor, idempotencyKey);
+      const { authorization, outcome } = await this.hold(request, amount, actor, idempotencyKey, clearPinWith);
+      approved = outcome === 'APPROVED';
       if (outcome === 'DECLINED' && authorization.declineReason === 'INVALID_PIN') verdict = 'WRONG_PIN';
       else if (outcome === 'APPROVED') verdict = 'PIN_ACCEPTED';
       if (outcome === 'UNKNOWN') {
@@ -51,7 +62,7 @@ export class AuthorizationsService {
       if (outcome === 'NOT_PROCESSED') throw providerUnavailable('The provider is unavailable; the hold was not placed', 'NOT_APPLIED');
       return authorization;
     } finally {
-      await this.pinLockout.finishAttempt(cardHash, withPin, verdict);
+      if (!(clearedWithApproval && approved)) await this.pinLockout.finishAttempt(cardHash, withPin, verdict);
     }
   }
 
@@ -60,14 +71,14 @@ export class AuthorizationsService {
     request: AuthorizeRequest,
     amount: Money,
     actor: string,
-    idempotencyKey?: string,
+    idempotencyKey: string | undefined,
+    onApproved: (manager: EntityManager) => Promise<void>,
   ): Promise<{ authorization: Authorization; outcome: HoldOutcome | null }> {
     const repository = this.dataSource.getRepository(Authorization);
     const existing = idempotencyKey ? await repository.findOneBy({ idempotencyKey }) : null;
     if (existing && existing.state !== 'PENDING' && existing.state !== 'FAILED') return { authorization: existing, outcome: null };
-    let created = existing;
-    if (!created) {
-      created = newAuthorization({
+    if (!existing) {
+      const created = newAuthorization({
         orderId: request.orderId,
         card: this.vault.protect(request.cardNumber),
         currency: amount.currency,
@@ -75,26 +86,36 @@ export class AuthorizationsService {
         allowPartial: request.allowPartial,
         idempotencyKey,
       });
-      await repository.insert(created);
+      // A new authorization is inserted with its chain's lock already taken: one statement, no lock UPDATE and no
+      // read back (the row is the one just written). A concurrent insert under the same key fails as before (23505).
+      const lease = this.lock.newLease();
+      await this.dataSource.createQueryBuilder().insert().into(Authorization).values({ ...created, ...lease.columns }).updateEntity(false).execute();
+      created.lockOwner = lease.owner;
+      // Its approval is the chain's last write of the request: the lock is released in that commit, with the PIN's success.
+      return this.lock.runInserted(created.rootId, lease.owner, async () => ({
+        authorization: created,
+        outcome: await this.holds.place(created, request.pin, actor, false, async (manager) => {
+          await this.fence.releaseWith(manager);
+          await onApproved(manager);
+        }),
+      }));
     }
 
     // Under the chain lock, like every other change of a chain: the recovery sweep resolves this authorization's
     // earlier calls under the same lock, and must never act on a copy read before this request placed its hold
     // (the soak saw it turn an approved, reported hold back into FAILED, the hold orphaned at the provider).
-    const { id, rootId } = created;
+    const { id, rootId } = existing;
     return this.lock.run(rootId, async () => {
       let authorization = await repository.findOneByOrFail({ id });
       if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
-      if (existing) {
-        // A retry after "not processed" (or a takeover after a crash): learn what the lost attempt did first.
-        // While that cannot be known, no second hold: it could be declined for the first one's reservation.
-        if (!(await this.settlements.resolveChain(rootId, actor))) {
-          throw providerUnavailable('An earlier attempt of this hold is still being confirmed with the provider; retry with the same Idempotency-Key', 'UNKNOWN');
-        }
-        authorization = await repository.findOneByOrFail({ id });
-        if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
-        await this.holds.transition(authorization, 'HOLD_RETRIED', {}, actor);
+      // A retry after "not processed" (or a takeover after a crash): learn what the lost attempt did first.
+      // While that cannot be known, no second hold: it could be declined for the first one's reservation.
+      if (!(await this.settlements.resolveChain(rootId, actor))) {
+        throw providerUnavailable('An earlier attempt of this hold is still being confirmed with the provider; retry with the same Idempotency-Key', 'UNKNOWN');
       }
+      authorization = await repository.findOneByOrFail({ id });
+      if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
+      await this.holds.transition(authorization, 'HOLD_RETRIED', {}, actor);
       return { authorization, outcome: await this.holds.place(authorization, request.pin, actor, false) };
     });
   }

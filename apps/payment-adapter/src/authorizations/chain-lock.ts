@@ -12,4 +12,14 @@ export class ChainLock {
   run<T>(rootId: string, work: () => Promise<T>): Promise<T> {
     return this.lease.run('authorization_hold', rootId, 'AUTHORIZATION_BUSY', work);
   }
+
+  /** The lease columns for a new chain's root, inserted already locked (see RowLease.newLease). */
+  newLease() {
+    return this.lease.newLease();
+  }
+
+  /** Runs `work` under the lock of a root inserted with `newLease()`'s columns. */
+  runInserted<T>(rootId: string, owner: string, work: () => Promise<T>): Promise<T> {
+    return this.lease.runTaken('authorization_hold', rootId, owner, work);
+  }
 }

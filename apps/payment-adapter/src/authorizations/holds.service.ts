@@ -70,9 +70,16 @@ export class HoldsService {
    * field is trusted, and what is reported is exactly what is held. A hold refused for funds (another
    * channel spent the card meanwhile) is read and tried once more. A hold whose answer was lost is looked
    * up: if it exists it is kept when `adoptLostHold` (the caller is about to report it) and released
-   * otherwise (nobody will ever be told about it).
+   * otherwise (nobody will ever be told about it). `onApproved` adds the caller's own writes to the commit that
+   * records an answered approval (not to an adopted lost hold's).
    */
-  async place(authorization: Authorization, pin: string | undefined, actor: string, adoptLostHold: boolean): Promise<HoldOutcome> {
+  async place(
+    authorization: Authorization,
+    pin: string | undefined,
+    actor: string,
+    adoptLostHold: boolean,
+    onApproved?: (manager: EntityManager) => Promise<void>,
+  ): Promise<HoldOutcome> {
     const cardNumber = this.vault.decrypt(authorization.cardEncrypted);
     const unplaced = { ...authorization };
     for (let attempt = 1; ; attempt++) {
@@ -89,7 +96,10 @@ export class HoldsService {
           this.provider.hold({ requestId, card: { cardNumber, pin }, amount: { minor: asked, currency: authorization.currency } }),
         (value: HoldResult) => ({ transactionId: value.holdId, resultMinor: value.heldAmount.minor }),
         // Approved in the commit that records the answer: a crash in between must not leave the hold unowned.
-        (manager, value, call) => this.approve(authorization, value.holdId, value.heldAmount.minor, actor, call.id, manager),
+        async (manager, value, call) => {
+          await this.approve(authorization, value.holdId, value.heldAmount.minor, actor, call.id, manager);
+          if (onApproved) await onApproved(manager);
+        },
       );
       if (result.ok) return 'APPROVED';
       // A success whose commit failed (handled as a lost answer below) changed nothing but this copy.

@@ -9,6 +9,10 @@ export interface HeldLease {
   table: LeasedTable;
   id: string;
   owner: string;
+  /** Released by the work's last transaction (`LeaseFence.releaseWith`), once that committed: nothing more is written under it. */
+  released?: boolean;
+  /** A release made in the transaction now open, which becomes `released` when it commits. */
+  releasing?: boolean;
 }
 
 /**
@@ -40,17 +44,37 @@ export function runAsHolder<T>(lease: HeldLease, work: () => Promise<T>): Promis
 export class LeaseFence {
   constructor(private readonly dataSource: DataSource) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      await this.check(manager);
-      return work(manager);
-    });
+  async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const lease = held.getStore();
+    try {
+      const result = await this.dataSource.transaction(async (manager) => {
+        await this.check(manager);
+        return work(manager);
+      });
+      if (lease?.releasing) lease.released = true;
+      return result;
+    } finally {
+      if (lease) lease.releasing = false;
+    }
+  }
+
+  /**
+   * Releases this worker's lease in `manager`'s fenced transaction, for the last write of its work (a hold's
+   * approval): the release commits with it instead of after it. RowLease does not release it again once that
+   * transaction has committed, and any later fenced write of the work is refused (LeaseLostError).
+   */
+  async releaseWith(manager: EntityManager): Promise<void> {
+    const lease = held.getStore();
+    if (!lease) return;
+    await manager.query(`UPDATE ${lease.table} SET lock_owner = NULL, lock_until = NULL WHERE id = $1 AND lock_owner = $2`, [lease.id, lease.owner]);
+    lease.releasing = true;
   }
 
   /** Inside a transaction someone else opened (and fenced, when it runs under a lease): checks again, cheaply. */
   async check(manager: EntityManager): Promise<void> {
     const lease = held.getStore();
     if (!lease) return;
+    if (lease.released) throw new LeaseLostError(lease);
     const rows: unknown[] = await manager.query(`SELECT 1 FROM ${lease.table} WHERE id = $1 AND lock_owner = $2 FOR SHARE`, [lease.id, lease.owner]);
     if (rows.length === 0) throw new LeaseLostError(lease);
   }

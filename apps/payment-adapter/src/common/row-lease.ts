@@ -3,7 +3,7 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from './domain-errors';
-import { LeasedTable, runAsHolder } from './lease-fence';
+import { HeldLease, LeasedTable, runAsHolder } from './lease-fence';
 import { pollUntil } from './poll';
 
 export type { LeasedTable } from './lease-fence';
@@ -38,14 +38,31 @@ export class RowLease {
       return taken.length > 0 ? true : undefined;
     };
     if (!(await pollUntil(take, waitMs, 5, 100))) return undefined;
+    return { value: await this.runTaken(table, id, owner, work) };
+  }
+
+  /**
+   * The lease columns of a row about to be inserted already leased (the domain row and its lease in one
+   * statement): `lock_until` from the database's clock, as a take's. Then `runTaken` with the same owner.
+   */
+  newLease(): { owner: string; columns: { lockOwner: string; lockUntil: () => string } } {
+    const owner = randomUUID();
+    const seconds = Number(this.leaseSeconds);
+    return { owner, columns: { lockOwner: owner, lockUntil: () => `now() + make_interval(secs => ${seconds})` } };
+  }
+
+  /** Runs `work` as the holder of a lease `owner` has taken (by `tryRun`'s UPDATE, or inserted with the row): renewed, then released. */
+  async runTaken<T>(table: LeasedTable, id: string, owner: string, work: () => Promise<T>): Promise<T> {
     // Renewed while the work goes on (a provider call can outlast the lease), and only while it is still ours.
     const renewal = setInterval(() => void this.renew(table, id, owner), (this.leaseSeconds * 1000) / 3);
     renewal.unref();
+    const lease: HeldLease = { table, id, owner };
     try {
-      return { value: await runAsHolder({ table, id, owner }, work) };
+      return await runAsHolder(lease, work);
     } finally {
       clearInterval(renewal);
-      await this.dataSource.query(`UPDATE ${table} SET lock_owner = NULL, lock_until = NULL WHERE id = $1 AND lock_owner = $2`, [id, owner]);
+      // Unless the work's last transaction released it already (LeaseFence.releaseWith).
+      if (!lease.released) await this.dataSource.query(`UPDATE ${table} SET lock_owner = NULL, lock_until = NULL WHERE id = $1 AND lock_owner = $2`, [id, owner]);
     }
   }
 

@@ -115,24 +115,32 @@ export class ProviderCallsService {
     describe: (value: T) => { transactionId?: string; resultMinor?: bigint },
     applySuccess?: (manager: EntityManager, value: T, record: ProviderCall) => Promise<void>,
   ): Promise<CallResult<T>> {
-    const record = await this.record(intent);
-    const lease = await this.cardLeaseFor(intent);
+    // The card's lease is taken in the intent's commit when it is free (one commit, not two); when another call
+    // has it, the intent is committed alone and the lease waited for as before.
+    const { record, lease: taken } = await this.recordTakingCardLease(intent);
+    const lease = taken !== undefined ? taken : await this.cardLeaseFor(intent);
     if (lease === undefined) {
       const busy = new ProviderUnavailableError('another call on this card is still in flight; nothing was sent');
       await this.finish(record, 'FAILED', { providerMessage: busy.message, errorKind: busy.kind });
       return { ok: false, error: busy, call: record };
     }
+    // Released in the commit that records the outcome; by itself only when that commit did not happen.
+    const release = { lease, done: false };
     try {
-      return await this.send(record, intent, call, describe, applySuccess);
+      return await this.send(record, intent, call, describe, applySuccess, release);
     } finally {
-      await lease?.release();
+      if (lease && !release.done) await lease.release();
     }
   }
 
   /** Money-moving calls on a card wait for the card's lease; undefined when it stayed busy. */
   private async cardLeaseFor(intent: CallIntent): Promise<HeldCardLease | null | undefined> {
-    if (!intent.cardHash || !MONEY_MOVING.has(intent.operation) || intent.cardLeaseHeld) return null;
-    return this.cards.acquire(intent.cardHash, this.cardWaitMs);
+    if (!this.needsCardLease(intent)) return null;
+    return this.cards.acquire(intent.cardHash!, this.cardWaitMs);
+  }
+
+  private needsCardLease(intent: CallIntent): boolean {
+    return !!intent.cardHash && MONEY_MOVING.has(intent.operation) && !intent.cardLeaseHeld;
   }
 
   private async send<T>(
@@ -140,8 +148,12 @@ export class ProviderCallsService {
     intent: CallIntent,
     call: (requestId: string) => Promise<T>,
     describe: (value: T) => { transactionId?: string; resultMinor?: bigint },
-    applySuccess?: (manager: EntityManager, value: T, record: ProviderCall) => Promise<void>,
+    applySuccess: ((manager: EntityManager, value: T, record: ProviderCall) => Promise<void>) | undefined,
+    release: { lease: HeldCardLease | null; done: boolean },
   ): Promise<CallResult<T>> {
+    const releaseWith = async (manager: EntityManager) => {
+      if (release.lease) await release.lease.releaseWith(manager);
+    };
     const timer = this.metrics.providerCalls.startTimer({ operation: intent.operation });
     try {
       const value = await call(record.id);
@@ -150,24 +162,47 @@ export class ProviderCallsService {
       await this.fence.transaction(async (manager) => {
         await this.finish(record, 'SUCCEEDED', { providerTransactionId: transactionId ?? null, resultMinor: resultMinor ?? null }, manager);
         if (applySuccess) await applySuccess(manager, value, record);
+        await releaseWith(manager);
       });
+      release.done = true;
       return { ok: true, value, call: record };
     } catch (thrown) {
       if (thrown instanceof LeaseLostError) throw thrown;
       const error =
         thrown instanceof ProviderError ? thrown : new ProviderOutcomeUnknownError(`unexpected failure: ${(thrown as Error)?.message}`);
       timer({ outcome: OUTCOME_OF[error.kind] });
-      await this.finish(record, OUTCOME_OF[error.kind], {
+      const fields = {
         providerMessage: error.providerMessage ?? error.message,
         errorKind: error.kind === 'DECLINED' ? `DECLINED:${(error as { reason?: string }).reason}` : error.kind,
         nextCheckAt: error.kind === 'OUTCOME_UNKNOWN' ? new Date(Date.now() + this.settleDelayMs) : null,
+      };
+      await this.fence.transaction(async (manager) => {
+        await this.finish(record, OUTCOME_OF[error.kind], fields, manager);
+        await releaseWith(manager);
       });
+      release.done = true;
       return { ok: false, error, call: record };
     }
   }
 
   async record(intent: CallIntent): Promise<ProviderCall> {
-    const row = this.dataSource.getRepository(ProviderCall).create({
+    const row = this.intentRow(intent);
+    await this.fence.transaction((manager) => manager.getRepository(ProviderCall).insert(row));
+    return row;
+  }
+
+  /** The intent, and the card's lease when the call needs it and it is free, in one commit. */
+  private async recordTakingCardLease(intent: CallIntent): Promise<{ record: ProviderCall; lease: HeldCardLease | null | undefined }> {
+    const row = this.intentRow(intent);
+    const lease = await this.fence.transaction(async (manager) => {
+      await manager.getRepository(ProviderCall).insert(row);
+      return this.needsCardLease(intent) ? this.cards.tryTakeWith(manager, intent.cardHash!) : null;
+    });
+    return { record: row, lease };
+  }
+
+  private intentRow(intent: CallIntent): ProviderCall {
+    return this.dataSource.getRepository(ProviderCall).create({
       id: randomUUID(),
       operation: intent.operation,
       orderId: intent.orderId ?? null,
@@ -186,8 +221,6 @@ export class ProviderCallsService {
       checkAttempts: 0,
       createdAt: new Date(),
     });
-    await this.fence.transaction((manager) => manager.getRepository(ProviderCall).insert(row));
-    return row;
   }
 
   private async finish(record: ProviderCall, outcome: ProviderCallOutcome, fields: Partial<ProviderCall>, manager?: EntityManager): Promise<void> {

@@ -1,6 +1,6 @@
 import { returnedRows } from '@gcpa/database';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-errors';
 
 export interface PinLockoutPolicy {
@@ -96,7 +96,8 @@ export class PinLockoutService {
     }
   }
 
-  async recordSuccess(cardHash: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM card_lockout WHERE card_hash = $1 AND (locked_until IS NULL OR locked_until < now())`, [cardHash]);
+  /** A PIN the provider accepted clears the card's count; with `manager`, in that transaction (the hold's approval). */
+  async recordSuccess(cardHash: string, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.dataSource).query(`DELETE FROM card_lockout WHERE card_hash = $1 AND (locked_until IS NULL OR locked_until < now())`, [cardHash]);
   }
 }

@@ -145,8 +145,11 @@ export class SettlementsService {
       if (!link) return this.fail(settlement, 'AUTHORIZATION_CLOSED', actor);
       if (settlement.amountMinor > link.heldMinor) return this.fail(settlement, 'AMOUNT_EXCEEDS_HELD', actor);
 
+      // CLAIMED commits before the redeem's intent (the recovery sweep finishes a sync settlement left PROCESSING
+      // without a call). The redeem is recorded in the commit of its answer (or of its finding); the advanced hold
+      // is placed after. The chain's lock is released in the request's last commit: the redeem's answer when no
+      // advanced hold follows, else the advanced hold's approval.
       await this.move(settlement, 'CLAIMED', { servedAuthorizationId: link.id, attempts: settlement.attempts + 1 }, actor);
-      // The redeem is recorded in the commit of its answer (or of its finding); the advanced hold is placed after.
       const claimed = { link: { ...link }, settlement: { ...settlement } };
       let advanced: Authorization | null = null;
       const result = await this.calls.run(
@@ -161,10 +164,11 @@ export class SettlementsService {
         (value: RedeemResult) => ({ transactionId: value.transactionId, resultMinor: value.redeemedAmount.minor }),
         async (m, value, call) => {
           advanced = await this.recordRedeem(m, settlement, link, value.redeemedAmount.minor, actor, call);
+          if (!advanced) await this.fence.releaseWith(m);
         },
       );
       if (result.ok) {
-        await this.placeAdvancedHold(advanced, actor);
+        await this.placeAdvancedHold(advanced, actor, true);
         return { kind: 'SETTLED', settlement };
       }
       // A success whose commit failed (handled as a lost answer below) changed nothing but these copies.
@@ -247,8 +251,9 @@ export class SettlementsService {
   }
 
   /** The redeem is recorded: hold the unshipped remainder again (a failure leaves the link for the next settlement). */
-  private async placeAdvancedHold(advanced: Authorization | null, actor: string): Promise<void> {
-    if (advanced) await this.holds.place(advanced, undefined, actor, true);
+  private async placeAdvancedHold(advanced: Authorization | null, actor: string, lastWrite = false): Promise<void> {
+    // The last write of the request's work: its approval releases the chain's lock in the same commit.
+    if (advanced) await this.holds.place(advanced, undefined, actor, true, lastWrite ? (m) => this.fence.releaseWith(m) : undefined);
   }
 
   /** A redeem answered earlier (or found) that was never recorded: recorded now, then its advanced hold placed. */
