@@ -182,10 +182,11 @@ describe('API fuzz: random and malformed requests never 5xx, always the error sh
         field('amount', invalidAmount),
         field('currency', invalidCurrency),
         field('orderId', invalidText(100)),
-        field('settlementId', fc.oneof(invalidUuid, fc.uuid())),
+        field('settlementId', notNull(fc.oneof(invalidUuid, fc.uuid()))),
         field('cardNumber', notNull(invalidCardNumber)),
         fc.constantFrom<Mutation>({ field: 'amount', value: '10.01' }, { field: 'orderId', value: 'ANOTHER-ORDER' }),
-        removed('orderId', 'amount', 'currency', 'settlementId'),
+        // Not settlementId: without it the refund names only its order, a valid refund split across its cards (issue 17).
+        removed('orderId', 'amount', 'currency'),
         extraField,
         wrongScaleForCurrency,
       ),
