@@ -184,7 +184,7 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     expect(outcomes.map((c) => c.outcome)).toEqual(['NOT_APPLIED', 'SUCCEEDED']);
   });
 
-  it('the recovery sweep resumes an unfinished fulfillment; a later replay is masked and calls nothing', async () => {
+  it('the recovery sweep resumes an unfinished fulfillment; the next request shows the card once, calling nothing', async () => {
     const body = electronicLine({ amount: '5.00' });
     const key = randomUUID();
     await stack.admin.setFaults({ dropRate: 1, methods: ['updateBalance', 'cardHistory'] });
@@ -200,8 +200,12 @@ describe('gift card fulfillment: failures at each step, then a retry that comple
     const [allocated] = await allocationsFor(stack, row.id);
     await expectOneCardWithValue(row.id, allocated.card_number, '5.00');
 
+    // The sweep showed the card to nobody: its number and PIN wait, encrypted, for the OMS's retry.
+    const retry = await fulfill(stack, body, key);
+    expect(retry.status).toBe(201);
+    expect(retry.data).toMatchObject({ status: 'COMPLETED', cardNumber: allocated.card_number });
+    expect(retry.data.pin).toMatch(/^\d+$/);
     const replay = await fulfill(stack, body, key);
-    expect(replay.status).toBe(201);
     expect(replay.data).toMatchObject({ status: 'COMPLETED', cardNumber: `****${allocated.card_number.slice(-4)}`, pin: null });
     expect(await issuesOn(stack, allocated.card_number)).toHaveLength(1);
   });

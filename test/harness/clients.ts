@@ -51,6 +51,12 @@ export function sandboxAdmin(sandboxUrl: string) {
       if (response.status >= 300) throw new Error(`sandbox faults: ${response.status} ${JSON.stringify(response.data)}`);
     },
     clearFaults: () => http.delete('/faults'),
+    /** The sandbox's readings of Clutch's unknown behaviour, e.g. `{ holdTtlSeconds: 1 }` (holds lapse). */
+    async setBehaviour(behaviour: Record<string, unknown>) {
+      const response = await http.put('/behaviour', behaviour);
+      if (response.status >= 300) throw new Error(`sandbox behaviour: ${response.status} ${JSON.stringify(response.data)}`);
+    },
+    clearBehaviour: () => http.delete('/behaviour'),
     async ledgerCheck() {
       return (await http.get('/ledger/check')).data as { ok: boolean; problems: unknown[] };
     },

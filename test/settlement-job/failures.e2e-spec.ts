@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { withKey } from '../harness/clients';
 import { Stack, startStack } from '../harness/stack';
-import { authorize, JOB_TEST_ENV, providerRedeems, runJob, runUntilDrained, settleLater, settlementRows, sleep } from './job-helpers';
+import { authorize, JOB_TEST_ENV, providerRedeems, runJob, runUntilDrained, settleLater, settlementRows, sleep, voidHoldBehindOurBack } from './job-helpers';
 
 /** Permanent failures end FAILED with their reason; an operator lists them and puts one back. */
 describe('settlement job: failures and the operator endpoints', () => {
@@ -126,22 +126,7 @@ describe('settlement job: failures and the operator endpoints', () => {
     const order = await authorize(stack, '100.00', '30.00');
     const id = await settleLater(stack.oms, order.authorizationId, '30.00', 'INV-1', true);
     // The hold disappears at the provider behind our back (voided, where the sandbox lets holds be): the redeem is declined.
-    const card = await stack.admin.card(order.cardNumber);
-    const holdId = card.holds.find((h) => h.status === 'OPEN')!.holdId;
-    await fetch(`${stack.sandbox.url}/_sandbox/behaviour`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ voidHolds: true }) });
-    const voided = await fetch(`${stack.sandbox.url}/merchant/voidTransaction`, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        Authorization: `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`,
-        Brand: 'test-brand',
-        Location: 'ops',
-        Terminal: 'ops',
-      },
-      body: JSON.stringify({ transactionId: holdId }),
-    });
-    expect((await voided.json()).success).toBe(true);
-    await fetch(`${stack.sandbox.url}/_sandbox/behaviour`, { method: 'DELETE' });
+    await voidHoldBehindOurBack(stack, order.cardNumber);
     const report = await runJob(stack.oms);
     expect(report).toMatchObject({ settled: 0, retried: 0, failed: 1 });
     const [row] = await settlementRows(stack, order.authorizationId);

@@ -76,3 +76,22 @@ export async function settlementRows(stack: Stack, rootAuthorizationId: string) 
     [rootAuthorizationId],
   );
 }
+
+/** The card's open hold disappears at the provider behind our back (voided, where the sandbox lets holds be): a redeem from it is declined. */
+export async function voidHoldBehindOurBack(stack: Pick<Stack, 'admin' | 'sandbox'>, cardNumber: string) {
+  const holdId = (await stack.admin.card(cardNumber)).holds.find((h) => h.status === 'OPEN')!.holdId;
+  await fetch(`${stack.sandbox.url}/_sandbox/behaviour`, { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ voidHolds: true }) });
+  const voided = await fetch(`${stack.sandbox.url}/merchant/voidTransaction`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Basic ${Buffer.from('test-key:test-secret').toString('base64')}`,
+      Brand: 'test-brand',
+      Location: 'ops',
+      Terminal: 'ops',
+    },
+    body: JSON.stringify({ transactionId: holdId }),
+  });
+  expect((await voided.json()).success).toBe(true);
+  await fetch(`${stack.sandbox.url}/_sandbox/behaviour`, { method: 'DELETE' });
+}

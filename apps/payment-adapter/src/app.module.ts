@@ -13,6 +13,7 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { SettlementJobModule } from './settlement-job/settlement-job.module';
 import { RecoveryModule } from './recovery/recovery.module';
 import { ReconciliationModule } from './reconciliation/reconciliation.module';
+import { ExpiryModule } from './authorization-expiry/expiry.module';
 import { SecurityModule } from './security/security.module';
 import { BalanceInquiriesModule } from './balance-inquiries/balance-inquiries.module';
 import { RefundsModule } from './refunds/refunds.module';
@@ -20,6 +21,7 @@ import { OrdersModule } from './orders/orders.module';
 import { FulfillmentsModule } from './fulfillments/fulfillments.module';
 import { ConsoleModule } from './console/console.module';
 import { IdempotencyRetentionModule } from './idempotency/idempotency-retention';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Global()
 @Module({})
@@ -57,11 +59,12 @@ export class AppModule {
         SecurityModule,
         HealthModule,
         PaymentsModule,
-        ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule, ReconciliationModule,
+        ScheduleModule.forRoot(), SettlementJobModule, RecoveryModule, ReconciliationModule, ExpiryModule,
         BalanceInquiriesModule, RefundsModule, OrdersModule,
         FulfillmentsModule,
         ConsoleModule,
         IdempotencyRetentionModule,
+        WebhooksModule,
       ],
     };
   }

@@ -17,6 +17,9 @@ import { ProviderCallsService } from './provider-calls/provider-calls.service';
 import { SettlementsController } from './settlements/settlements.controller';
 import { SettlementsService } from './settlements/settlements.service';
 import { SettlementReads } from './settlements/settlement-reads.service';
+import { WebhookDeliveries } from './webhooks/webhook-deliveries.repository';
+import { WebhookOutbox } from './webhooks/webhook-outbox';
+import { WebhookSettings } from './webhooks/webhook.settings';
 
 /** The OMS-facing payments API: authorizations, settlements, reversals, and what they share. */
 @Module({
@@ -33,6 +36,10 @@ import { SettlementReads } from './settlements/settlement-reads.service';
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
     IdempotencyStore,
+    // The webhook outbox is written with the history (HistoryService), so it lives beside it.
+    { provide: WebhookSettings, inject: [AdapterConfig], useFactory: WebhookSettings.from },
+    WebhookDeliveries,
+    WebhookOutbox,
     HistoryService,
     ProviderCallsService,
     CardLease,
@@ -44,6 +51,6 @@ import { SettlementReads } from './settlements/settlement-reads.service';
     SettlementReads,
     AuthorizationsService,
   ],
-  exports: ['ROW_LEASE_SECONDS', SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, LeaseFence, CardLease, 'CARD_LEASE_WAIT_MS'],
+  exports: ['ROW_LEASE_SECONDS', SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, LeaseFence, CardLease, 'CARD_LEASE_WAIT_MS', WebhookSettings, WebhookDeliveries],
 })
 export class PaymentsModule {}

@@ -1,4 +1,4 @@
-import { IsIn, IsInt, IsOptional, IsUrl, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsUrl, Matches, Max, Min } from 'class-validator';
 import { ConfigValidationError, loadConfig } from './load-config';
 import { ToInt } from './env-transforms';
 
@@ -11,6 +11,9 @@ class ExampleEnv {
 
   @IsOptional() @IsUrl({ require_tld: false, protocols: ['postgres', 'postgresql'], require_protocol: true })
   DATABASE_URL?: string = undefined;
+
+  @IsOptional() @Matches(/^whsec_/)
+  WEBHOOK_SECRET?: string = undefined;
 }
 
 describe('loadConfig', () => {
@@ -19,6 +22,11 @@ describe('loadConfig', () => {
     expect(config.PORT).toBe(8080);
     expect(config.NODE_ENV).toBe('development');
     expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('never echoes the value of a secret, only its length', () => {
+    expect(() => loadConfig(ExampleEnv, { WEBHOOK_SECRET: 'hunter2-is-not-base64' })).toThrow(/WEBHOOK_SECRET: .*\(got 21 characters, not shown\)/);
+    expect(() => loadConfig(ExampleEnv, { WEBHOOK_SECRET: 'hunter2-is-not-base64' })).not.toThrow(/hunter2/);
   });
 
   it('treats empty strings as unset', () => {

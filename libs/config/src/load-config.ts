@@ -33,7 +33,9 @@ export function loadConfig<T extends object>(schema: new () => T, env: Env = pro
 
 function describe(error: ValidationError, plain: Record<string, unknown>): string[] {
   const raw = plain[error.property];
-  const shown = raw === undefined ? 'unset' : `got ${JSON.stringify(String(raw))}`;
+  // A secret's value is never echoed (the message goes to the logs): only its length.
+  const secret = /SECRET|_KEY$|_KEYS$/.test(error.property);
+  const shown = raw === undefined ? 'unset' : secret ? `got ${String(raw).length} characters, not shown` : `got ${JSON.stringify(String(raw))}`;
   const messages = Object.values(error.constraints ?? {}).map((m) => m.replace(new RegExp(`^${error.property} `), ''));
   return [`${error.property}: ${messages.join('; ')} (${shown})`];
 }

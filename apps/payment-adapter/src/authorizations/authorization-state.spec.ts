@@ -12,6 +12,11 @@ describe('authorization state machine', () => {
     expect(nextAuthorizationState('PENDING', 'HOLD_DECLINED')).toEqual({ state: 'CLOSED', closedReason: 'DECLINED' });
   });
 
+  it('closes an open link that a new hold replaced before it expired, and one that expired', () => {
+    expect(nextAuthorizationState('OPEN', 'REAUTHORIZED')).toEqual({ state: 'CLOSED', closedReason: 'REAUTHORIZED' });
+    expect(nextAuthorizationState('OPEN', 'EXPIRED')).toEqual({ state: 'CLOSED', closedReason: 'EXPIRED' });
+  });
+
   it('lets a hold that was not processed be tried again', () => {
     expect(nextAuthorizationState('PENDING', 'HOLD_NOT_PROCESSED').state).toBe('FAILED');
     expect(nextAuthorizationState('FAILED', 'HOLD_RETRIED').state).toBe('PENDING');
@@ -24,6 +29,10 @@ describe('authorization state machine', () => {
     ['PENDING', 'SETTLED'],
     ['OPEN', 'HOLD_APPROVED'],
     ['CLOSED', 'HOLD_RETRIED'],
+    ['CLOSED', 'REAUTHORIZED'],
+    ['PENDING', 'REAUTHORIZED'],
+    ['FAILED', 'REAUTHORIZED'],
+    ['CLOSED', 'EXPIRED'],
   ] as const)('refuses %s --%s-->', (state, event) => {
     expect(() => nextAuthorizationState(state, event)).toThrow(IllegalTransitionError);
   });

@@ -5,7 +5,7 @@
 
 /** PENDING: hold in flight. FAILED: the hold was not processed (provider down or answer lost); a retry may try again. */
 export type AuthorizationState = 'PENDING' | 'OPEN' | 'CLOSED' | 'FAILED';
-export type ClosedReason = 'SETTLED' | 'REVERSED' | 'SUPERSEDED' | 'EXPIRED' | 'DECLINED';
+export type ClosedReason = 'SETTLED' | 'REVERSED' | 'SUPERSEDED' | 'EXPIRED' | 'DECLINED' | 'REAUTHORIZED';
 export type Decision = 'APPROVED' | 'PARTIALLY_APPROVED' | 'DECLINED';
 
 export type AuthorizationEvent =
@@ -16,7 +16,8 @@ export type AuthorizationEvent =
   | 'SETTLED'
   | 'SUPERSEDED'
   | 'REVERSED'
-  | 'EXPIRED';
+  | 'EXPIRED'
+  | 'REAUTHORIZED';
 
 const AUTHORIZATION_TRANSITIONS: Record<AuthorizationEvent, { from: AuthorizationState[]; to: AuthorizationState; reason?: ClosedReason }> = {
   HOLD_APPROVED: { from: ['PENDING'], to: 'OPEN' },
@@ -28,6 +29,8 @@ const AUTHORIZATION_TRANSITIONS: Record<AuthorizationEvent, { from: Authorizatio
   // A link never placed (not processed, or pending without a call) is reversed too: closed for good.
   REVERSED: { from: ['OPEN', 'FAILED', 'PENDING'], to: 'CLOSED', reason: 'REVERSED' },
   EXPIRED: { from: ['OPEN'], to: 'CLOSED', reason: 'EXPIRED' },
+  // Before it expires, a new hold (the next link) took over what it held; its own hold is released after.
+  REAUTHORIZED: { from: ['OPEN'], to: 'CLOSED', reason: 'REAUTHORIZED' },
 };
 
 export class IllegalTransitionError extends Error {}

@@ -8,6 +8,8 @@ import { HistoryService } from '../history/history.service';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { FoundTransaction, ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { Authorization } from './authorization.entity';
+import { formatAmount } from '@gcpa/money';
+import { shortfallOf } from '../authorization-expiry/expiry-rules';
 import { AuthorizationEvent, decisionFor, nextAuthorizationState } from './authorization-state';
 
 export type HoldOutcome = 'APPROVED' | 'DECLINED' | 'NOT_PROCESSED' | 'UNKNOWN';
@@ -129,9 +131,12 @@ export class HoldsService {
   /** Records a hold that was declined, or not placed (nothing applied, or an outcome still unknown). */
   private async notPlaced(authorization: Authorization, error: ProviderError, actor: string, providerCallId?: string): Promise<HoldOutcome> {
     if (error instanceof ProviderDeclinedError) {
-      await this.transition(authorization, 'HOLD_DECLINED', { decision: 'DECLINED', declineReason: error.reason }, actor, {
-        providerCallId,
-        providerMessage: error.providerMessage ?? null,
+      await this.dataSource.transaction(async (m) => {
+        await this.transition(authorization, 'HOLD_DECLINED', { decision: 'DECLINED', declineReason: error.reason }, actor, {
+          providerCallId,
+          providerMessage: error.providerMessage ?? null,
+        }, m);
+        await this.completeReauthorization(authorization, actor, providerCallId, m);
       });
       return 'DECLINED';
     }
@@ -143,21 +148,67 @@ export class HoldsService {
     return error.kind === 'OUTCOME_UNKNOWN' ? 'UNKNOWN' : 'NOT_PROCESSED';
   }
 
+  /**
+   * Records an approved hold. When the link re-authorizes an open one (the expiry job's new link), the old link
+   * closes REAUTHORIZED in the same commit, and a short re-hold is told to the OMS (AUTHORIZATION_EXPIRING).
+   */
   async approve(authorization: Authorization, holdId: string, heldMinor: bigint, actor: string, providerCallId: string, manager?: EntityManager): Promise<void> {
-    await this.transition(
-      authorization,
-      'HOLD_APPROVED',
-      {
-        providerHoldId: holdId,
-        approvedMinor: heldMinor,
-        heldMinor,
-        decision: decisionFor(authorization.requestedMinor, heldMinor),
-        expiresAt: new Date(Date.now() + this.holdTtlMs),
-      },
+    const work = async (m: EntityManager) => {
+      await this.transition(
+        authorization,
+        'HOLD_APPROVED',
+        {
+          providerHoldId: holdId,
+          approvedMinor: heldMinor,
+          heldMinor,
+          decision: decisionFor(authorization.requestedMinor, heldMinor),
+          expiresAt: new Date(Date.now() + this.holdTtlMs),
+        },
+        actor,
+        { providerCallId, providerTransactionId: holdId },
+        m,
+      );
+      await this.completeReauthorization(authorization, actor, providerCallId, m);
+    };
+    await (manager ? work(manager) : this.dataSource.transaction(work));
+  }
+
+  /**
+   * The new link of a re-authorization was decided (approved, in part, or declined): an old link still OPEN is
+   * closed REAUTHORIZED when the new one holds something (a declined re-hold leaves it to its expiry), and what the
+   * new hold did not get is told to the OMS as AUTHORIZATION_EXPIRING with the shortfall. Nothing for any other
+   * link (an advanced hold's previous link is SUPERSEDED before it is placed).
+   */
+  private async completeReauthorization(link: Authorization, actor: string, providerCallId: string | undefined, m: EntityManager): Promise<void> {
+    if (!link.previousId) return;
+    const previous = await m.getRepository(Authorization).findOneBy({ id: link.previousId });
+    if (!previous || (previous.state !== 'OPEN' && previous.closedReason !== 'REAUTHORIZED')) return;
+    if (previous.state === 'OPEN' && link.state === 'OPEN') {
+      await this.transition(previous, 'REAUTHORIZED', { heldMinor: 0n, nextId: link.id }, actor, { providerCallId, detail: { nextAuthorizationId: link.id } }, m);
+    }
+    const shortfall = shortfallOf(link.requestedMinor, link.heldMinor);
+    if (shortfall === 0n) return;
+    const amount = (minor: bigint) => formatAmount({ minor, currency: link.currency });
+    await this.history.append(m, {
+      orderId: link.orderId,
+      authorizationId: link.id,
+      type: 'AUTHORIZATION_EXPIRING',
+      fromState: previous.state,
+      toState: link.state,
+      amountMinor: shortfall,
+      currency: link.currency,
       actor,
-      { providerCallId, providerTransactionId: holdId },
-      manager,
-    );
+      providerCallId: providerCallId ?? null,
+      providerMessage: `the hold was placed again for ${amount(link.heldMinor)} of ${amount(link.requestedMinor)}: ${amount(shortfall)} is no longer held`,
+      detail: {
+        previousAuthorizationId: previous.id,
+        requestedAmount: amount(link.requestedMinor),
+        heldAmount: amount(link.heldMinor),
+        shortfall: amount(shortfall),
+        // Until then the old hold still covers it (a declined re-hold); after a short one it is released now.
+        previousExpiresAt: previous.expiresAt,
+      },
+    });
   }
 
   /**

@@ -44,3 +44,18 @@ export function newAuthorization(fields: NewAuthorization): Authorization {
     updatedAt: now,
   } satisfies Authorization);
 }
+
+/**
+ * The next link of a chain, PENDING, holding `requestedMinor` again on the same card (what the card still has:
+ * partial approval): the advanced hold after a partial settlement, and the new hold of a re-authorization.
+ */
+export function nextLinkOf(link: Authorization, requestedMinor: bigint): Authorization {
+  return newAuthorization({
+    orderId: link.orderId,
+    card: { hash: link.cardHash, encrypted: link.cardEncrypted, last4: link.cardLast4 },
+    currency: link.currency,
+    requestedMinor,
+    allowPartial: true,
+    previous: link,
+  });
+}

@@ -89,9 +89,34 @@ export class AdapterConfig {
   @ToInt() @Min(1000) @Max(86400000) @IsInt()
   UNKNOWN_ISSUE_GRACE_MS: number = 300000;
 
-  /** When an authorization is reported to expire (the provider's hold lifetime). */
+  /** When an authorization expires (set it to the provider's hold lifetime): released and closed EXPIRED then. */
   @ToInt() @Min(1) @Max(8760) @IsInt()
   HOLD_TTL_HOURS: number = 168;
+
+  /**
+   * An open authorization that still holds value is held again (a new link) this long before it expires; 0: never.
+   * Unset: 24, or a quarter of HOLD_TTL_HOURS when that is shorter (so a shorter HOLD_TTL_HOURS stays valid alone).
+   */
+  @IsOptional() @ToInt() @Min(0) @Max(8759) @IsInt()
+  REAUTHORIZE_BEFORE_HOURS?: number = undefined;
+
+  /** REAUTHORIZE_BEFORE_HOURS in milliseconds, with its default. */
+  get reauthorizeBeforeMs(): number {
+    if (this.REAUTHORIZE_BEFORE_HOURS !== undefined) return this.REAUTHORIZE_BEFORE_HOURS * 3600_000;
+    return Math.min(24, this.HOLD_TTL_HOURS / 4) * 3600_000;
+  }
+
+  /** false: no scheduled expiry runs in this instance (POST /v1/expiry-runs still runs one). */
+  @ToBoolean() @IsBoolean()
+  EXPIRY_JOB_ENABLED: boolean = true;
+
+  /** When the expiry job (re-authorizations and expiries) runs. Default: every five minutes. */
+  @IsCronExpression()
+  EXPIRY_CRON: string = '0 */5 * * * *';
+
+  /** Authorizations claimed per batch of an expiry run; a run claims batch after batch until nothing is due. */
+  @ToInt() @Min(1) @Max(10000) @IsInt()
+  EXPIRY_BATCH_SIZE: number = 100;
 
   // Gift card fulfillment (rule 6)
   /** The card set an ELECTRONIC fulfillment allocates from when the request names none. */
@@ -239,6 +264,42 @@ export class AdapterConfig {
   @ToBoolean() @IsBoolean()
   RECONCILIATION_VOID_LATE_ENTRIES: boolean = true;
 
+  // Notifications to the OMS (Standard Webhooks): see the README, "Notifications"
+  /** Where every notification is POSTed. Unset: nothing is sent, and no outbox rows are written. */
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
+  WEBHOOK_URL?: string = undefined;
+
+  /** The signing secret shared with the receiver: `whsec_` and base64 (Standard Webhooks). Required with WEBHOOK_URL. */
+  @IsOptional() @Matches(/^whsec_[A-Za-z0-9+/]{16,}={0,2}$/, { message: 'must be whsec_ followed by base64 (at least 12 bytes)' })
+  WEBHOOK_SECRET?: string = undefined;
+
+  /** A receiver that has not answered within this is cut off; the attempt counts as failed. */
+  @ToInt() @Min(100) @Max(120000) @IsInt()
+  WEBHOOK_TIMEOUT_MS: number = 10000;
+
+  /** How often the sender looks for due deliveries when the last look found none. */
+  @ToInt() @Min(50) @Max(600000) @IsInt()
+  WEBHOOK_POLL_INTERVAL_MS: number = 1000;
+
+  /** How long a sender's claim on a delivery lasts; a sender that died mid-delivery leaves it to another after this. */
+  @ToInt() @Min(1) @Max(3600) @IsInt()
+  WEBHOOK_LEASE_SECONDS: number = 60;
+
+  /** Deliveries one instance has in flight at most (side by side, one per order at a time). */
+  @ToInt() @Min(1) @Max(1000) @IsInt()
+  WEBHOOK_BATCH_SIZE: number = 20;
+
+  /** A delivery not answered 2xx for this long after it was queued is FAILED (listed for an operator). */
+  @ToInt() @Min(1) @Max(31536000) @IsInt()
+  WEBHOOK_RETRY_FOR_SECONDS: number = 86400;
+
+  /** Retry backoff: the first retry's ceiling, doubled each attempt (with jitter), capped at the max. */
+  @ToInt() @Min(1) @Max(3600000) @IsInt()
+  WEBHOOK_RETRY_BASE_MS: number = 5000;
+
+  @ToInt() @Min(1) @Max(86400000) @IsInt()
+  WEBHOOK_RETRY_MAX_MS: number = 3600000;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
@@ -257,6 +318,11 @@ export class AdapterConfig {
       parseErrorCodeOverrides(this.CLUTCH_ERROR_CODES);
     } catch (error) {
       problems.push((error as Error).message);
+    }
+    if (this.WEBHOOK_URL && !this.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET: required when WEBHOOK_URL is set (unset)');
+    if (this.WEBHOOK_LEASE_SECONDS * 1000 <= this.WEBHOOK_TIMEOUT_MS) problems.push('WEBHOOK_LEASE_SECONDS: must be longer than WEBHOOK_TIMEOUT_MS (a claim would run out mid-delivery)');
+    if (this.REAUTHORIZE_BEFORE_HOURS !== undefined && this.REAUTHORIZE_BEFORE_HOURS >= this.HOLD_TTL_HOURS) {
+      problems.push(`REAUTHORIZE_BEFORE_HOURS: must be less than HOLD_TTL_HOURS (${this.HOLD_TTL_HOURS}), or every new hold would be due at once (got ${this.REAUTHORIZE_BEFORE_HOURS})`);
     }
     if (!this.isProduction) return problems;
     if (!this.API_KEYS) problems.push('API_KEYS: required when NODE_ENV=production (unset)');

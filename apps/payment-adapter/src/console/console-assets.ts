@@ -31,6 +31,7 @@ export const CONSOLE_HTML = `<!doctype html>
 <nav id="nav" hidden aria-label="Screens">
   <button type="button" data-screen="unresolved" aria-current="page">Unresolved calls</button>
   <button type="button" data-screen="failed">Failed settlements</button>
+  <button type="button" data-screen="webhooks">Webhook deliveries</button>
   <button type="button" data-screen="order">Order timeline</button>
   <button type="button" data-screen="health">Health and metrics</button>
 </nav>
@@ -47,6 +48,13 @@ export const CONSOLE_HTML = `<!doctype html>
   <h2 id="failed-title">Failed batch settlements</h2>
   <button type="button" class="refresh" data-refresh="failed">Refresh</button>
   <div id="failed-list"></div>
+</section>
+
+<section id="webhooks" class="screen" hidden aria-labelledby="webhooks-title">
+  <h2 id="webhooks-title">Failed webhook deliveries</h2>
+  <p class="hint">Notifications the OMS's receiver (WEBHOOK_URL) did not answer 2xx within the retry window. Redeliver queues one again, due now.</p>
+  <button type="button" class="refresh" data-refresh="webhooks">Refresh</button>
+  <div id="webhooks-list"></div>
 </section>
 
 <section id="order" class="screen" hidden aria-labelledby="order-title">
@@ -266,6 +274,24 @@ export const CONSOLE_JS = `
           } })];
       })));
     } catch (error) { say('Could not load failed settlements: ' + error.message, true); }
+  };
+
+  // --- failed webhook deliveries ------------------------------------------------------------------------
+  loaders.webhooks = async function () {
+    var target = document.getElementById('webhooks-list');
+    try {
+      var page = await api('GET', '/v1/webhook-deliveries?status=FAILED&limit=100');
+      target.replaceChildren();
+      if (page.items.length === 0) { target.append(el('p', { text: 'No failed deliveries.' })); return; }
+      target.append(table(['Delivery', 'Type', 'Order', 'Attempts', 'Last answer', 'Last attempt', ''], page.items.map(function (d) {
+        var answer = d.lastResponseStatus !== null ? 'HTTP ' + d.lastResponseStatus + (d.lastResponseExcerpt ? ': ' + d.lastResponseExcerpt : '') : text(d.lastError);
+        return [el('code', { text: d.deliveryId }), d.type, text(d.orderId), String(d.attempts), answer, text(d.lastAttemptAt),
+          el('button', { type: 'button', text: 'Redeliver', 'data-delivery': d.deliveryId, onclick: async function () {
+            try { await api('POST', '/v1/webhook-deliveries/' + d.deliveryId + '/redeliveries', undefined, true); say('Delivery ' + d.deliveryId + ' is queued again.'); loaders.webhooks(); }
+            catch (error) { say('Could not redeliver: ' + error.message, true); }
+          } })];
+      })));
+    } catch (error) { say('Could not load webhook deliveries: ' + error.message, true); }
   };
 
   // --- order timeline ------------------------------------------------------------------------------------

@@ -97,13 +97,16 @@ export class FulfillmentsService {
           { fulfillmentId: fulfillment.id, differingFields: differing },
         );
       }
-      if (fulfillment.status === 'COMPLETED') return { fulfillment, revealed: await this.revealOnce(fulfillment) };
       if (fulfillment.status === 'FAILED') await this.restart(fulfillment, line, card, actor);
-      return this.advance(fulfillment, request.pin, actor);
+      if (fulfillment.status !== 'COMPLETED') await this.advance(fulfillment, request.pin, actor);
+      return { fulfillment, revealed: await this.revealOnce(fulfillment) };
     });
   }
 
-  /** For a recovery sweep: continues an unfinished fulfillment (no PIN check: the PIN is not stored). */
+  /**
+   * For a recovery sweep: continues an unfinished fulfillment (no PIN check: the PIN is not stored). Nothing is
+   * revealed: the card's number and PIN wait, encrypted, for the next request for the line (the OMS's retry).
+   */
   async resume(id: string, actor: string): Promise<GiftCardFulfillment> {
     return this.withLease(id, async () => {
       const fulfillment = await this.get(id);
@@ -188,13 +191,12 @@ export class FulfillmentsService {
     await this.update(fulfillment, changes, 'RETRIED', actor, { detail: { previousFailure: fulfillment.failureReason } });
   }
 
-  private async advance(fulfillment: GiftCardFulfillment, pin: string | undefined, actor: string): Promise<FulfillmentResult> {
+  private async advance(fulfillment: GiftCardFulfillment, pin: string | undefined, actor: string): Promise<void> {
     for (let step = nextStep(fulfillment); step; step = nextStep(fulfillment)) {
       if (step === 'ALLOCATE') await this.allocate(fulfillment, actor);
       else if (step === 'ACTIVATE') await this.activate(fulfillment, pin, actor);
       else await this.issue(fulfillment, actor);
     }
-    return { fulfillment, revealed: await this.revealOnce(fulfillment) };
   }
 
   /**

@@ -51,6 +51,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly reauthorizations = new Counter({
+    name: 'gcpa_reauthorizations_total',
+    help: 'Re-authorizations of holds near their expiry by outcome (REAUTHORIZED in full, SHORT, DECLINED, NOT_PROCESSED: tried again next run)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authorizationExpiries = new Counter({
+    name: 'gcpa_authorization_expiries_total',
+    help: 'Authorizations closed EXPIRED by the expiry job, by what became of their hold (RELEASED now, or LATER by the recovery sweep)',
+    labelNames: ['release'] as const,
+    registers: [this.registry],
+  });
+
   readonly circuitOpen = new Gauge({
     name: 'gcpa_provider_circuit_state',
     help: 'Provider circuit breaker: 0 closed, 1 half-open, 2 open',

@@ -15,7 +15,7 @@ export class AuthorizationResponse {
   @ApiProperty({ enum: ['APPROVED', 'PARTIALLY_APPROVED', 'DECLINED', 'PENDING', 'NOT_PROCESSED'], example: 'APPROVED', description: 'The hold decision' })
   status: string;
   @ApiProperty({ enum: ['PENDING', 'OPEN', 'CLOSED', 'FAILED'], example: 'OPEN' }) state: string;
-  @ApiProperty({ enum: ['SETTLED', 'REVERSED', 'SUPERSEDED', 'EXPIRED', 'DECLINED'], nullable: true, example: null, type: String }) closedReason: string | null;
+  @ApiProperty({ enum: ['SETTLED', 'REVERSED', 'SUPERSEDED', 'EXPIRED', 'DECLINED', 'REAUTHORIZED'], nullable: true, example: null, type: String, description: 'REAUTHORIZED: a new hold (nextAuthorizationId) took over before this one expired; EXPIRED: released at its expiresAt, or found gone at the provider' }) closedReason: string | null;
   @ApiProperty({ nullable: true, example: null, type: String, description: 'INSUFFICIENT_FUNDS, INVALID_PIN, CARD_INACTIVE, CARD_NOT_FOUND, ... when DECLINED' })
   declineReason: string | null;
   @ApiProperty({ example: 'USD' }) currency: string;
@@ -27,8 +27,8 @@ export class AuthorizationResponse {
   @ApiProperty({ example: '0001', nullable: true, type: String }) cardLast4: string | null;
   @ApiProperty({ example: '****0001', nullable: true, type: String }) maskedCardNumber: string | null;
   @ApiProperty({ example: 'hold_8c1f', nullable: true, type: String, description: "The provider's hold reference" }) providerReference: string | null;
-  @ApiProperty({ example: '2026-12-08T12:00:00.000Z', format: 'date-time', nullable: true, type: String }) expiresAt: string | null;
-  @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String, description: 'Set on an advanced hold: the link it follows' }) previousAuthorizationId: string | null;
+  @ApiProperty({ example: '2026-12-08T12:00:00.000Z', format: 'date-time', nullable: true, type: String, description: 'HOLD_TTL_HOURS after the hold was placed; REAUTHORIZE_BEFORE_HOURS before it, a hold that still holds value is placed again as the next link' }) expiresAt: string | null;
+  @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String, description: 'Set on an advanced hold and on the new hold of a re-authorization: the link it follows' }) previousAuthorizationId: string | null;
   @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String }) nextAuthorizationId: string | null;
   @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
   @ApiProperty({ example: TIME, format: 'date-time' }) updatedAt: string;
@@ -101,6 +101,16 @@ export class SettlementRunReportResponse {
   @ApiProperty({ example: 0 }) failed: number;
   @ApiProperty({ example: 0 }) backlog: number;
   @ApiProperty({ example: 42 }) durationMs: number;
+}
+
+export class ExpiryRunReportResponse {
+  @ApiProperty({ example: 2, description: 'Authorization chains claimed' }) claimed: number;
+  @ApiProperty({ example: 1, description: 'Held again in full; the old link closed REAUTHORIZED' }) reauthorized: number;
+  @ApiProperty({ example: 0, description: 'Held again in part; the OMS is told the shortfall (AUTHORIZATION_EXPIRING)' }) short: number;
+  @ApiProperty({ example: 0, description: 'Re-hold declined; the OMS is told; the old hold stays until it expires' }) declined: number;
+  @ApiProperty({ example: 1, description: 'Released and closed EXPIRED' }) expired: number;
+  @ApiProperty({ example: 0, description: 'Left for the next run (busy chain, unresolved call, provider unavailable)' }) retried: number;
+  @ApiProperty({ example: 35 }) durationMs: number;
 }
 
 export class RecoveryRunReportResponse {
@@ -288,4 +298,43 @@ export class HealthResponse {
 
 export class LivenessResponse {
   @ApiProperty({ example: 'ok' }) status: string;
+}
+
+export class WebhookPayloadResponse {
+  @ApiProperty({ example: '5c2d8e1f-4a3b-4c6d-9e8f-7a6b5c4d3e2f', format: 'uuid', description: 'The notification id, also the webhook-id header (the same on every attempt)' }) id: string;
+  @ApiProperty({
+    enum: ['settlement.settled', 'settlement.failed', 'authorization.expiring', 'authorization.expired', 'authorization.reauthorized', 'transaction.unknown', 'transaction.resolved', 'refund.succeeded', 'fulfillment.completed', 'fulfillment.failed'],
+    example: 'settlement.settled',
+  })
+  type: string;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'Ids, the amount as a decimal string, the card\'s last 4 digits and the state reached; never a card number or PIN',
+    example: { orderId: 'ORD-10042', authorizationId: ID, settlementId: '7d1e2f34-5a6b-4c7d-8e9f-0a1b2c3d4e5f', refundId: null, fulfillmentId: null, amount: '60.00', currency: 'USD', cardLast4: '0001', status: 'SETTLED' },
+  })
+  data: Record<string, unknown>;
+}
+
+export class WebhookDeliveryResponse {
+  @ApiProperty({ example: '5c2d8e1f-4a3b-4c6d-9e8f-7a6b5c4d3e2f', format: 'uuid' }) deliveryId: string;
+  @ApiProperty({ example: 'ORD-10042' }) orderId: string;
+  @ApiProperty({ example: 'settlement.settled' }) type: string;
+  @ApiProperty({ enum: ['PENDING', 'DELIVERED', 'FAILED'], example: 'FAILED' }) status: string;
+  @ApiProperty({ example: 14 }) attempts: number;
+  @ApiProperty({ example: TIME, format: 'date-time', nullable: true, type: String }) lastAttemptAt: string | null;
+  @ApiProperty({ example: 500, nullable: true, type: Number, description: "The receiver's last HTTP status; null when it did not answer" }) lastResponseStatus: number | null;
+  @ApiProperty({ example: 'Internal Server Error', nullable: true, type: String, description: "The first 500 characters of the receiver's last answer" }) lastResponseExcerpt: string | null;
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'Why the last attempt got no answer (timeout, connection refused)' }) lastError: string | null;
+  @ApiProperty({ example: null, format: 'date-time', nullable: true, type: String, description: 'When it is tried next (PENDING only)' }) nextAttemptAt: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time', description: 'Tried until then, then FAILED' }) retryUntil: string;
+  @ApiProperty({ example: null, format: 'date-time', nullable: true, type: String }) deliveredAt: string | null;
+  @ApiProperty({ example: TIME, format: 'date-time' }) createdAt: string;
+  @ApiProperty({ type: WebhookPayloadResponse, description: 'The body POSTed to WEBHOOK_URL' }) payload: WebhookPayloadResponse;
+}
+
+export class WebhookDeliveryPageResponse {
+  @ApiProperty({ type: [WebhookDeliveryResponse] }) items: WebhookDeliveryResponse[];
+  @ApiProperty({ example: null, format: 'uuid', nullable: true, type: String }) nextCursor: string | null;
 }

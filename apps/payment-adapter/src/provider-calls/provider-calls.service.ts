@@ -7,12 +7,15 @@ import {
   ProviderOutcomeUnknownError,
   ProviderUnavailableError,
 } from '@gcpa/gift-card-provider';
+import { returnedRows } from '@gcpa/database';
 import { Money } from '@gcpa/money';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { LeaseFence, LeaseLostError } from '../common/lease-fence';
+import { HistoryService } from '../history/history.service';
+import { eventRefsOf } from '../history/call-refs';
 import { Metrics } from '../observability/metrics';
 import { CardLease, HeldCardLease } from './card-lease';
 import { ProviderCall, ProviderCallOutcome, ProviderOperation } from './provider-call.entity';
@@ -59,6 +62,9 @@ export interface ResolveOptions {
   onNotApplied?: (manager: EntityManager) => Promise<void>;
 }
 
+/** The actor of a history event a look-up of a lost answer records (whoever asked: the sweep, an OMS retry). */
+const LOOK_UP_ACTOR = 'lost-answer-look-up';
+
 /** Calls that change money on a card: serialised per card so that a look-up of the card's state finds only ours. */
 const MONEY_MOVING: ReadonlySet<ProviderOperation> = new Set(['HOLD', 'REDEEM_FROM_HOLD', 'RELEASE_HOLD', 'REDEEM', 'ISSUE', 'ACTIVATE', 'VOID']);
 
@@ -89,6 +95,7 @@ export class ProviderCallsService {
     private readonly cards: CardLease,
     @Inject('CARD_LEASE_WAIT_MS') private readonly cardWaitMs: number,
     private readonly fence: LeaseFence,
+    private readonly history: HistoryService,
     /** A lost ISSUE waits longer before "not applied" (UNKNOWN_ISSUE_GRACE_MS): issued twice cannot be undone once spent. */
     @Optional() @Inject('UNKNOWN_ISSUE_GRACE_MS') private readonly issueGraceMs: number = graceMs,
   ) {
@@ -321,6 +328,11 @@ export class ProviderCallsService {
     return this.settleOutcome(manager, call, 'APPLIED', transaction.transactionId, transaction.amount.minor, note);
   }
 
+  /**
+   * Records what a look-up proved, in the caller's transaction. A call the sweep had given up on (the OMS was told
+   * `transaction.unknown`) gets its history event TRANSACTION_RESOLVED (which tells the OMS: `transaction.resolved`)
+   * in the same commit.
+   */
   private async settleOutcome(
     manager: EntityManager,
     call: ProviderCall,
@@ -329,16 +341,30 @@ export class ProviderCallsService {
     resultMinor: bigint | null,
     note: string,
   ): Promise<void> {
-    await manager.getRepository(ProviderCall).update(call.id, {
-      outcome,
-      providerTransactionId: transactionId,
-      resultMinor,
-      resolutionNote: note,
-      candidates: null,
-      operatorDecision: null,
-      completedAt: new Date(),
-      nextCheckAt: null,
-    });
+    const from = call.outcome;
+    const [row] = returnedRows<{ given_up: boolean }>(
+      await manager.query(
+        `UPDATE provider_call SET outcome = $2, provider_transaction_id = $3, result_minor = $4, resolution_note = $5,
+                candidates = NULL, operator_decision = NULL, completed_at = $6, next_check_at = NULL
+          WHERE id = $1 RETURNING given_up_at IS NOT NULL AS given_up`,
+        [call.id, outcome, transactionId, resultMinor === null ? null : resultMinor.toString(), note, new Date()],
+      ),
+    );
+    if (row?.given_up) {
+      await this.history.append(manager, {
+        ...eventRefsOf(call),
+        type: 'TRANSACTION_RESOLVED',
+        fromState: from,
+        toState: outcome,
+        amountMinor: resultMinor ?? call.amountMinor,
+        currency: call.currency,
+        actor: LOOK_UP_ACTOR,
+        providerCallId: call.id,
+        providerTransactionId: transactionId,
+        providerMessage: note,
+        detail: { operation: call.operation, applied: outcome === 'APPLIED' },
+      });
+    }
     Object.assign(call, { outcome, providerTransactionId: transactionId, resultMinor, resolutionNote: note, operatorDecision: null });
   }
 }

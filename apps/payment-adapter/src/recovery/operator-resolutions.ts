@@ -5,6 +5,7 @@ import { ChainLock } from '../authorizations/chain-lock';
 import { businessRule, DomainError, notFound } from '../common/domain-errors';
 import { FulfillmentsService } from '../fulfillments/fulfillments.service';
 import { HistoryService } from '../history/history.service';
+import { eventRefsOf } from '../history/call-refs';
 import { OperatorDecision, ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { RefundsService } from '../refunds/refunds.service';
@@ -62,11 +63,7 @@ export class OperatorResolutions {
         throw new DomainError(HttpStatus.CONFLICT, 'TRANSACTION_BUSY', `Transaction ${id} was resolved meanwhile; read it again`);
       }
       await this.history.append(manager, {
-        orderId: call.orderId ?? '',
-        authorizationId: call.authorizationId,
-        settlementId: call.settlementId,
-        refundId: call.refundId,
-        fulfillmentId: call.fulfillmentId,
+        ...eventRefsOf(call),
         type: 'TRANSACTION_RESOLVED_BY_OPERATOR',
         fromState: 'UNKNOWN',
         toState: outcome,

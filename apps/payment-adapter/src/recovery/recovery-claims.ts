@@ -1,6 +1,8 @@
 import { returnedRows } from '@gcpa/database';
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { CallRefs, eventRefsOf } from '../history/call-refs';
+import { HistoryService } from '../history/history.service';
 import { backoffCeilingMs } from '../settlement-job/backoff';
 
 export interface DueCall {
@@ -12,6 +14,14 @@ export interface DueCall {
   checkAttempts: number;
   createdAt: Date;
   givenUp: boolean;
+}
+
+interface GivenUpCall extends CallRefs {
+  id: string;
+  operation: string;
+  amount_minor: string | null;
+  currency: string | null;
+  provider_message: string | null;
 }
 
 /** How long a sweep holds the calls it claimed (pushed-out `next_check_at`); a crashed sweep's come back after it. */
@@ -26,7 +36,10 @@ export const CHECK_BACKOFF = { baseMs: 5000, maxMs: 300_000 };
  */
 @Injectable()
 export class RecoveryClaims {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly history: HistoryService,
+  ) {}
 
   async claim(limit: number): Promise<DueCall[]> {
     const rows = returnedRows<{
@@ -85,16 +98,36 @@ export class RecoveryClaims {
 
   /**
    * Given up: UNKNOWN, listed for an operator, and still checked every `recheckMs` (a provider that answers
-   * again days later still gets its calls resolved without anyone asking).
+   * again days later still gets its calls resolved without anyone asking). Recorded in the order's history
+   * (TRANSACTION_GIVEN_UP, which tells the OMS: `transaction.unknown`) in the same commit.
    */
-  async giveUp(id: string, attempts: number, recheckMs: number): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE provider_call SET outcome = 'UNKNOWN', check_attempts = $2::int, given_up_at = now(),
-              next_check_at = now() + make_interval(secs => $3::double precision / 1000),
-              provider_message = coalesce(provider_message || '; ', '') || 'unresolved after ' || $2::int::text || ' checks'
-        WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN')`,
-      [id, attempts, recheckMs],
-    );
+  async giveUp(id: string, attempts: number, recheckMs: number, actor: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const [call] = returnedRows<GivenUpCall>(
+        await manager.query(
+          `UPDATE provider_call SET outcome = 'UNKNOWN', check_attempts = $2::int, given_up_at = now(),
+                  next_check_at = now() + make_interval(secs => $3::double precision / 1000),
+                  provider_message = coalesce(provider_message || '; ', '') || 'unresolved after ' || $2::int::text || ' checks'
+            WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN')
+            RETURNING id, operation, order_id AS "orderId", authorization_id AS "authorizationId", settlement_id AS "settlementId",
+                      refund_id AS "refundId", fulfillment_id AS "fulfillmentId", amount_minor, currency, provider_message`,
+          [id, attempts, recheckMs],
+        ),
+      );
+      if (!call) return;
+      await this.history.append(manager, {
+        ...eventRefsOf(call),
+        type: 'TRANSACTION_GIVEN_UP',
+        fromState: 'UNKNOWN',
+        toState: 'UNKNOWN',
+        amountMinor: call.amount_minor === null ? null : BigInt(call.amount_minor),
+        currency: call.currency,
+        actor,
+        providerCallId: call.id,
+        providerMessage: call.provider_message,
+        detail: { operation: call.operation, checks: attempts },
+      });
+    });
   }
 
   /** An operator's request to check a given-up call again from scratch, now. False when it is not given up. */
@@ -136,5 +169,25 @@ export class RecoveryClaims {
       [limit, quietMs],
     );
     return rows.map((row) => row.id);
+  }
+
+  /**
+   * Chains with a link the expiry job closed (re-authorized, expired) whose hold no release or redeem has ended:
+   * the close commits with the new hold's approval (or the decision to expire), and the release follows as its
+   * own call, so a crash in between leaves a hold nobody owns and no call in the sweep's queue. Only links closed
+   * that way in the last 30 days (a partial index), and not in the last `settledSeconds` (a job still working).
+   */
+  async chainsWithUnreleasedClosedHolds(limit: number, settledSeconds = 60): Promise<string[]> {
+    const rows: Array<{ root_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT a.root_id FROM authorization_hold a
+        WHERE a.closed_reason IN ('REAUTHORIZED', 'EXPIRED') AND a.provider_hold_id IS NOT NULL
+          AND a.updated_at > now() - interval '30 days' AND a.updated_at < now() - make_interval(secs => $2)
+          AND NOT EXISTS (SELECT 1 FROM provider_call u WHERE u.provider_hold_id = a.provider_hold_id
+                           AND u.operation IN ('RELEASE_HOLD', 'REDEEM_FROM_HOLD')
+                           AND (u.outcome IN ('SUCCEEDED', 'APPLIED') OR u.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE'))
+        LIMIT $1`,
+      [limit, settledSeconds],
+    );
+    return rows.map((row) => row.root_id);
   }
 }

@@ -27,8 +27,10 @@ const BUSY_DELAY_MS = 5000;
  *   a lost issue before issuing, repeating an allocate with the same reference so the same card comes back);
  * - sync settlements a dead process left PROCESSING before the intent of their redeem (no call to find):
  *   `SettlementsService.process`, as the OMS retry would.
+ * - links the expiry job closed (re-authorized, expired) whose old hold's release never ended: the chain's
+ *   resolution releases it.
  * A call's answer (or finding, or an operator's decision) commits with what it means, so a crash leaves the call
- * itself in this queue: nothing else needs scanning.
+ * itself in this queue: no scan of answered calls is needed.
  * What stays unknown is checked again with backoff; after RECOVERY_GIVE_UP_AFTER_SECONDS it is given up on (listed
  * UNKNOWN for an operator) and still checked every RECOVERY_GIVEN_UP_CHECK_SECONDS.
  */
@@ -70,6 +72,9 @@ export class RecoverySweep {
           if (!(await this.resumeFulfillment(fulfillmentId))) calls.forEach((c) => busy.add(c.id));
         }
         await this.settle(batch, busy, report);
+      }
+      for (const rootId of await this.claims.chainsWithUnreleasedClosedHolds(this.settings.batchSize)) {
+        if (await this.resolveChain(rootId)) report.resolved += 1;
       }
       for (const id of await this.claims.abandonedSyncSettlements(this.settings.batchSize, this.settings.abandonedSettlementMs)) {
         if (await this.finishAbandonedSettlement(id)) report.resolved += 1;
@@ -158,7 +163,7 @@ export class RecoverySweep {
         await this.claims.checkLater(call.id, attempts, this.settings.givenUpCheckMs);
         report.retried += 1;
       } else if (Date.now() - call.createdAt.getTime() >= this.settings.giveUpAfterMs) {
-        await this.claims.giveUp(call.id, attempts, this.settings.givenUpCheckMs);
+        await this.claims.giveUp(call.id, attempts, this.settings.givenUpCheckMs, RECOVERY_ACTOR);
         report.gaveUp += 1;
       } else {
         // Backed off, but looked at again no later than the moment it would be given up.

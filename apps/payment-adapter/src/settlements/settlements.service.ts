@@ -14,7 +14,7 @@ import { Authorization } from '../authorizations/authorization.entity';
 import { nextSettlementStatus, SettlementEvent } from '../authorizations/authorization-state';
 import { ChainLock } from '../authorizations/chain-lock';
 import { HoldsService } from '../authorizations/holds.service';
-import { newAuthorization } from '../authorizations/new-authorization';
+import { nextLinkOf } from '../authorizations/new-authorization';
 import { invoiceAlreadySettled, isUniqueViolation, sameInvoice } from './invoice-once';
 import { Settlement } from './settlement.entity';
 
@@ -258,14 +258,7 @@ export class SettlementsService {
   }
 
   private newAdvancedHold(link: Authorization, remainder: bigint): Authorization {
-    return newAuthorization({
-      orderId: link.orderId,
-      card: { hash: link.cardHash, encrypted: link.cardEncrypted, last4: link.cardLast4 },
-      currency: link.currency,
-      requestedMinor: remainder,
-      allowPartial: true,
-      previous: link,
-    });
+    return nextLinkOf(link, remainder);
   }
 
   /**
@@ -284,9 +277,11 @@ export class SettlementsService {
       const link = links.find((l) => l.id === call.authorizationId)!;
       if (!(await this.resolveCall(call, link, actor))) allKnown = false;
     }
-    await this.completeAnsweredRedeems(links, actor);
+    // Read again: resolving a call may have changed links (a found re-hold closes the link it re-authorized).
+    const current = await this.dataSource.getRepository(Authorization).find({ where: { rootId }, order: { createdAt: 'ASC' } });
+    await this.completeAnsweredRedeems(current, actor);
     // A found hold whose release failed is still held: the chain is not resolved until it is released.
-    return (await this.completeFoundHolds(links, actor)) && allKnown;
+    return (await this.completeFoundHolds(current, actor)) && allKnown;
   }
 
   /**
@@ -345,10 +340,10 @@ export class SettlementsService {
   private async chainNeedsResolution(rootId: string): Promise<boolean> {
     const [row] = await this.dataSource.query(
       // The chain's calls first (by index: a handful of rows), then the conditions over them.
-      `WITH links AS MATERIALIZED (SELECT id, state, provider_hold_id FROM authorization_hold WHERE root_id = $1),
+      `WITH links AS MATERIALIZED (SELECT id, state, closed_reason, provider_hold_id FROM authorization_hold WHERE root_id = $1),
        chain AS MATERIALIZED (
-         SELECT pc.id, pc.operation, pc.outcome, pc.settlement_id, pc.provider_transaction_id,
-                l.state AS link_state, l.provider_hold_id AS link_hold_id
+         SELECT pc.id, pc.operation, pc.outcome, pc.settlement_id, pc.provider_transaction_id, pc.authorization_id,
+                l.state AS link_state, l.closed_reason AS link_closed_reason, l.provider_hold_id AS link_hold_id
            FROM provider_call pc JOIN links l ON l.id = pc.authorization_id
           WHERE pc.authorization_id = ANY (ARRAY (SELECT id FROM links)))
        SELECT EXISTS (
@@ -357,10 +352,15 @@ export class SettlementsService {
             OR (c.operation = 'REDEEM_FROM_HOLD' AND c.outcome IN ('SUCCEEDED', 'APPLIED') AND c.link_state = 'OPEN'
                 AND EXISTS (SELECT 1 FROM settlement s WHERE s.id = c.settlement_id AND s.status = 'PROCESSING'))
             OR (c.operation = 'HOLD' AND c.outcome IN ('SUCCEEDED', 'APPLIED')
-                AND c.provider_transaction_id IS DISTINCT FROM c.link_hold_id
+                AND (c.provider_transaction_id IS DISTINCT FROM c.link_hold_id
+                     -- the hold of a link closed by the expiry job (re-authorized, expired) is released after its close
+                     OR c.link_closed_reason IN ('REAUTHORIZED', 'EXPIRED'))
                 AND NOT EXISTS (SELECT 1 FROM provider_call r WHERE r.operation = 'RELEASE_HOLD'
                                  AND r.provider_hold_id = c.provider_transaction_id
-                                 AND (r.outcome IN ('SUCCEEDED', 'APPLIED') OR r.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))
+                                 AND (r.outcome IN ('SUCCEEDED', 'APPLIED') OR r.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE'))
+                AND NOT EXISTS (SELECT 1 FROM provider_call u WHERE u.authorization_id = c.authorization_id
+                                 AND u.operation = 'REDEEM_FROM_HOLD' AND u.provider_hold_id = c.provider_transaction_id
+                                 AND (u.outcome IN ('SUCCEEDED', 'APPLIED') OR u.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))
        ) AS needed`,
       [rootId],
     );
@@ -400,15 +400,19 @@ export class SettlementsService {
     for (const call of found) {
       const link = links.find((l) => l.id === call.authorizationId)!;
       const holdId = call.providerTransactionId;
-      if (!holdId || link.providerHoldId === holdId) continue;
+      // A link's own hold is its own business, unless the expiry job closed the link before releasing it.
+      const closedByExpiryJob = link.closedReason === 'REAUTHORIZED' || link.closedReason === 'EXPIRED';
+      if (!holdId || (link.providerHoldId === holdId && !closedByExpiryJob)) continue;
       if (link.state === 'PENDING' && call.resultMinor !== null && call.resultMinor > 0n) {
         await this.holds.approve(link, holdId, call.resultMinor, actor, call.id);
         continue;
       }
       const [{ n }] = await this.dataSource.query(
-        `SELECT count(*)::int AS n FROM provider_call WHERE operation = 'RELEASE_HOLD' AND provider_hold_id = $1
-            AND (outcome IN ('SUCCEEDED', 'APPLIED') OR error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')`,
-        [holdId],
+        `SELECT ((SELECT count(*) FROM provider_call WHERE operation = 'RELEASE_HOLD' AND provider_hold_id = $1
+                    AND (outcome IN ('SUCCEEDED', 'APPLIED') OR error_kind = 'DECLINED:HOLD_NOT_AVAILABLE'))
+               + (SELECT count(*) FROM provider_call WHERE authorization_id = $2 AND operation = 'REDEEM_FROM_HOLD' AND provider_hold_id = $1
+                    AND (outcome IN ('SUCCEEDED', 'APPLIED') OR error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))::int AS n`,
+        [holdId, link.id],
       );
       if (Number(n) === 0 && !(await this.holds.release(link, holdId, actor)).released) released = false;
     }

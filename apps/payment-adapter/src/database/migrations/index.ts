@@ -14,6 +14,9 @@ import { SettlementInvoiceOnce1764000000510 } from './1764000000510-settlement-i
 import { Reconciliation1764000000600 } from './1764000000600-reconciliation';
 import { RefundAllocations1764000000800 } from './1764000000800-refund-allocations';
 import { RefundToNewCard1764000000801 } from './1764000000801-refund-to-new-card';
+import { WebhookDeliveries1764000000700 } from './1764000000700-webhook-deliveries';
+import { HoldExpiry1764000000900 } from './1764000000900-hold-expiry';
+import { ClosedHoldsIndex1764000000910 } from './1764000000910-closed-holds-index';
 
 /** Every migration of the adapter's schema, in order. Applied automatically at start. */
 export const adapterMigrations = [
@@ -31,6 +34,9 @@ export const adapterMigrations = [
   RefundKind1764000000500,
   SettlementInvoiceOnce1764000000510,
   Reconciliation1764000000600,
+  WebhookDeliveries1764000000700,
   RefundAllocations1764000000800,
   RefundToNewCard1764000000801,
+  HoldExpiry1764000000900,
+  ClosedHoldsIndex1764000000910,
 ];
