@@ -51,7 +51,9 @@ export async function reconcileWebhooks(db: TestDatabase, receiver: WebhookRecei
     `SELECT id::text, order_id, type, authorization_id, provider_call_id, amount_minor::text FROM payment_adapter.payment_event
       WHERE type IN ('AUTHORIZATION_EXPIRING', 'TRANSACTION_GIVEN_UP', 'TRANSACTION_RESOLVED', 'TRANSACTION_RESOLVED_BY_OPERATOR')`,
   );
-  const calls = new Set((await db.query<Row>(`SELECT id::text FROM payment_adapter.provider_call`)).map((c) => c.id as string));
+  const callRows = await db.query<Row>(`SELECT id::text, order_id, outcome, given_up_at FROM payment_adapter.provider_call`);
+  const calls = new Set(callRows.map((c) => c.id as string));
+  const givenUp = new Map(callRows.filter((c) => c.given_up_at).map((c) => [c.id as string, c]));
 
   const expected: Expected[] = [];
   for (const s of settlements) {
@@ -69,12 +71,16 @@ export async function reconcileWebhooks(db: TestDatabase, receiver: WebhookRecei
     if (a.closed_reason === 'EXPIRED') expected.push({ type: 'authorization.expired', idField: 'authorizationId', id: a.id, orderId: a.order_id });
     if (a.closed_reason === 'REAUTHORIZED') expected.push({ type: 'authorization.reauthorized', idField: 'authorizationId', id: a.id, orderId: a.order_id });
   }
-  for (const e of historyOnly) {
-    if (e.type === 'AUTHORIZATION_EXPIRING') {
-      expected.push({ type: 'authorization.expiring', idField: 'authorizationId', id: e.authorization_id, orderId: e.order_id, amountMinor: BigInt(e.amount_minor) });
-    } else {
-      expected.push({ type: e.type === 'TRANSACTION_GIVEN_UP' ? 'transaction.unknown' : 'transaction.resolved', idField: 'transactionId', id: e.provider_call_id, orderId: e.order_id });
-    }
+  for (const e of historyOnly.filter((e) => e.type === 'AUTHORIZATION_EXPIRING')) {
+    expected.push({ type: 'authorization.expiring', idField: 'authorizationId', id: e.authorization_id, orderId: e.order_id, amountMinor: BigInt(e.amount_minor) });
+  }
+  // A call the recovery sweep gave up on (given_up_at) was announced unknown, and resolved once a look-up decided it.
+  for (const c of givenUp.values()) {
+    expected.push({ type: 'transaction.unknown', idField: 'transactionId', id: c.id, orderId: c.order_id });
+    if (c.outcome !== 'UNKNOWN' && c.outcome !== 'PENDING') expected.push({ type: 'transaction.resolved', idField: 'transactionId', id: c.id, orderId: c.order_id });
+  }
+  for (const e of historyOnly.filter((e) => e.type === 'TRANSACTION_RESOLVED_BY_OPERATOR')) {
+    expected.push({ type: 'transaction.resolved', idField: 'transactionId', id: e.provider_call_id, orderId: e.order_id });
   }
 
   // What arrived, by type and the id it names.
@@ -147,8 +153,13 @@ export async function reconcileWebhooks(db: TestDatabase, receiver: WebhookRecei
       }
       case 'authorization.expiring':
         return authorizationById.has(d.authorizationId) && expiringOf.has(d.authorizationId) ? null : 'no short or declined re-hold of this authorization';
-      default:
-        return calls.has(d.transactionId) ? null : 'no such provider call';
+      case 'transaction.unknown':
+        return givenUp.has(d.transactionId) ? null : calls.has(d.transactionId) ? 'the call was never given up' : 'no such provider call';
+      default: {
+        const call = callRows.find((c) => c.id === d.transactionId);
+        if (!call) return 'no such provider call';
+        return call.outcome === 'UNKNOWN' || call.outcome === 'PENDING' ? `the call is still ${call.outcome}` : null;
+      }
     }
   };
   for (const event of receiver.events.values()) {

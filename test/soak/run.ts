@@ -182,6 +182,9 @@ function adapterEnvironment(s: SoakSettings, webhookUrl: string | null, webhookS
     SETTLEMENT_LEASE_SECONDS: '30',
     RECOVERY_CRON: '*/5 * * * * *',
     RECOVERY_MAX_ATTEMPTS: '1000',
+    // Calls unresolved this long are given up (transaction.unknown) and still checked: transaction.resolved.
+    RECOVERY_GIVE_UP_AFTER_SECONDS: String(s.recoveryGiveUpSeconds),
+    RECOVERY_GIVEN_UP_CHECK_SECONDS: '2',
     RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000',
     RATE_LIMIT_PER_CARD_PER_MINUTE: '100000',
   };

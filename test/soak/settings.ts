@@ -61,6 +61,8 @@ export interface SoakSettings {
   lapseRate: number;
   /** Share of refunds sent `toNewCard` (a part of what the settlement settled). */
   newCardRefundRate: number;
+  /** The adapter's RECOVERY_GIVE_UP_AFTER_SECONDS: calls unresolved this long are announced `transaction.unknown`. */
+  recoveryGiveUpSeconds: number;
 }
 
 function number(name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -126,6 +128,7 @@ export function soakSettings(): SoakSettings {
     expireRate: number('SOAK_EXPIRE_RATE', 0.03, 0, 1),
     lapseRate: number('SOAK_LAPSE_RATE', 0.03, 0, 1),
     newCardRefundRate: number('SOAK_NEW_CARD_REFUND_RATE', 0.25, 0, 1),
+    recoveryGiveUpSeconds: Math.floor(number('SOAK_RECOVERY_GIVE_UP_SECONDS', 8, 1)),
   };
 }
 
