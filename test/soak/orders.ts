@@ -30,7 +30,7 @@ export interface OrderRecord {
   /** How the order's hold was aged before it shipped (see `ageHold`), and the expiry runs it asked for. */
   aging?: Aging;
   expiryRuns?: Told[];
-  /** Every final answer to a refund to a new card, duplicates included, by Idempotency-Key (the PIN is shown in one). */
+  /** Every final answer to a refund to a new card, both of a duplicate pair included (the PIN is shown in one). */
   newCardAnswers?: Told[];
   fulfillments: Array<{ told: Told; lineId: string; amountMinor: bigint }>;
   /** Requests sent twice at once with one key (an OMS re-sending a stuck transaction): both answers. */
