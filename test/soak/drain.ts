@@ -81,3 +81,60 @@ export async function drainBacklog(
   say(`drain ${quiet >= 2 ? 'done' : 'TIMED OUT'} after ${rounds} rounds: ${JSON.stringify(left)}`);
   return { rounds, ms: Date.now() - started, drained: quiet >= 2, left, recoveryEndpoint, reconciliationRuns };
 }
+
+export interface WebhookDrainResult {
+  ms: number;
+  drained: boolean;
+  /** FAILED deliveries the drain asked to be sent again (POST /v1/webhook-deliveries/{id}/redeliveries). */
+  redelivered: number;
+  redeliveryRefused: number;
+  pending: number;
+  failed: number;
+}
+
+/**
+ * After the backlog (the receiver answering well again): waits until no delivery is PENDING, then asks for
+ * every FAILED one to be sent again, as an operator would from the console, and waits again. What is still
+ * PENDING or FAILED at the end counts as a discrepancy in `reconcileWebhooks`.
+ */
+export async function drainWebhooks(
+  db: { query: (sql: string) => Promise<Record<string, unknown>[]> },
+  target: { url: string },
+  limitMs: number,
+  say: (line: string) => void,
+): Promise<WebhookDrainResult> {
+  const started = Date.now();
+  const counts = async () => {
+    const [row] = await db.query(`SELECT count(*) FILTER (WHERE status = 'PENDING')::int AS pending, count(*) FILTER (WHERE status = 'FAILED')::int AS failed
+                                    FROM payment_adapter.webhook_delivery`);
+    return { pending: Number(row.pending), failed: Number(row.failed) };
+  };
+  const waitPending = async () => {
+    let c = await counts();
+    while (c.pending > 0 && Date.now() - started < limitMs) {
+      await sleep(500);
+      c = await counts();
+    }
+    return c;
+  };
+  let c = await waitPending();
+  let redelivered = 0;
+  let redeliveryRefused = 0;
+  const http = axios.create({ headers: { Authorization: `Bearer ${DEV_KEY}` }, validateStatus: () => true, timeout: 30000 });
+  if (c.failed > 0) {
+    say(`webhooks: ${c.failed} FAILED deliveries; redelivering them`);
+    const failed = await db.query(`SELECT id FROM payment_adapter.webhook_delivery WHERE status = 'FAILED' ORDER BY seq`);
+    for (const { id } of failed) {
+      const response = await http.post(`${target.url}/v1/webhook-deliveries/${id}/redeliveries`, {});
+      if (response.status === 202) redelivered += 1;
+      else {
+        redeliveryRefused += 1;
+        say(`webhooks: redelivery of ${id} answered ${response.status} ${JSON.stringify(response.data).slice(0, 200)}`);
+      }
+    }
+    c = await waitPending();
+  }
+  const drained = c.pending === 0 && c.failed === 0;
+  say(`webhooks ${drained ? 'drained' : 'NOT drained'} in ${Date.now() - started} ms: ${JSON.stringify(c)}, ${redelivered} redelivered`);
+  return { ms: Date.now() - started, drained, redelivered, redeliveryRefused, ...c };
+}

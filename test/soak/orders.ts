@@ -26,12 +26,38 @@ export interface OrderRecord {
   approvedMinor?: bigint;
   settlements: SettlementRecord[];
   reversal?: Told;
-  refunds: Array<{ told: Told; settlementId: string; amountMinor: bigint }>;
+  refunds: Array<{ told: Told; settlementId: string | null; amountMinor: bigint; toNewCard?: boolean }>;
+  /** How the order's hold was aged before it shipped (see `ageHold`), and the expiry runs it asked for. */
+  aging?: Aging;
+  expiryRuns?: Told[];
+  /** Every final answer to a refund to a new card, both of a duplicate pair included (the PIN is shown in one). */
+  newCardAnswers?: Told[];
   fulfillments: Array<{ told: Told; lineId: string; amountMinor: bigint }>;
   /** Requests sent twice at once with one key (an OMS re-sending a stuck transaction): both answers. */
   duplicates: Array<[Told, Told]>;
   reads: Told[];
 }
+
+/**
+ * How an order's hold is aged before it ships, as time would age it: `reauthorize` (its `expires_at` moved
+ * within REAUTHORIZE_BEFORE_HOURS: the expiry job holds again), `expire` (moved past: released, EXPIRED), and
+ * `lapse-*`: the provider's hold lapses first (the sandbox's hold made older than its holdTtlSeconds), then
+ * the order settles (422 HOLD_NOT_AVAILABLE, EXPIRED) or our expiry job re-authorizes or expires it.
+ */
+export type Aging = 'reauthorize' | 'expire' | 'lapse-settle' | 'lapse-reauthorize' | 'lapse-expire';
+
+/** What an order may do besides talking to the adapter: the soak's database (aging holds) and its rates. */
+export interface OrderWorld {
+  db: { query: (sql: string, params?: unknown[]) => Promise<Record<string, any>[]> };
+  duplicateRate: number;
+  reauthorizeRate: number;
+  expireRate: number;
+  lapseRate: number;
+  newCardRefundRate: number;
+}
+
+/** The sandbox's holdTtlSeconds for the run: long enough that no hold lapses unless the soak ages it. */
+export const SANDBOX_HOLD_TTL_SECONDS = 7 * 24 * 3600;
 
 const USD = 'USD';
 const money = (minor: bigint) => formatAmount({ minor, currency: USD });
@@ -55,10 +81,10 @@ function split(dice: Dice, total: bigint, parts: number): bigint[] {
  * (reversal, also with batch settlements still pending), refunds of settled invoices, electronic gift card
  * lines. Every choice comes from `dice`; every answer is recorded.
  */
-export async function runOrder(oms: RetryingOms, dice: Dice, orderId: string, card: PopulationCard, duplicateRate: number): Promise<OrderRecord> {
+export async function runOrder(oms: RetryingOms, dice: Dice, orderId: string, card: PopulationCard, world: OrderWorld): Promise<OrderRecord> {
   const record: OrderRecord = { orderId, card, settlements: [], refunds: [], fulfillments: [], duplicates: [], reads: [] };
   const post = async (operation: string, path: string, body: unknown): Promise<Told> => {
-    if (!dice.chance(duplicateRate)) return oms.post(operation, path, body);
+    if (!dice.chance(world.duplicateRate)) return oms.post(operation, path, body);
     const key = randomUUID();
     const pair = await Promise.all([oms.post(operation, path, body, key), oms.post(operation, path, body, key)]);
     record.duplicates.push(pair);
@@ -75,8 +101,10 @@ export async function runOrder(oms: RetryingOms, dice: Dice, orderId: string, ca
   if (hold.status === 201 && (hold.body?.status === 'APPROVED' || hold.body?.status === 'PARTIALLY_APPROVED')) {
     record.authorizationId = hold.body.authorizationId as string;
     record.approvedMinor = minorOf(hold.body.approvedAmount);
+    const aging = pickAging(dice, world);
+    if (aging) await ageHold(record, aging, world, oms);
     await settleAndMaybeCancel(record, dice, post);
-    await refundSome(record, dice, oms);
+    await refundSome(record, dice, oms, post, world);
   }
 
   if (dice.chance(0.12)) {
@@ -118,11 +146,52 @@ async function settleAndMaybeCancel(record: OrderRecord, dice: Dice, post: (op: 
   if (cancelAfter === amounts.length) await reverse();
 }
 
-async function refundSome(record: OrderRecord, dice: Dice, oms: RetryingOms) {
+function pickAging(dice: Dice, world: OrderWorld): Aging | undefined {
+  const roll = dice.next();
+  if (roll < world.reauthorizeRate) return 'reauthorize';
+  if (roll < world.reauthorizeRate + world.expireRate) return 'expire';
+  if (roll < world.reauthorizeRate + world.expireRate + world.lapseRate) return dice.pick(['lapse-settle', 'lapse-reauthorize', 'lapse-expire'] as const);
+  return undefined;
+}
+
+/**
+ * Ages the order's open hold in the soak's database as time would, then asks for an expiry run (the job's
+ * cron runs too). The adapter's `expires_at` is moved for `reauthorize`/`expire`; for `lapse-*` the sandbox's
+ * hold is made older than its lifetime first, so the provider lets it go before the adapter knows.
+ */
+async function ageHold(record: OrderRecord, aging: Aging, world: OrderWorld, oms: RetryingOms): Promise<void> {
+  record.aging = aging;
+  record.expiryRuns = [];
+  const [{ root_id: rootId } = { root_id: null }] = await world.db.query(`SELECT root_id FROM payment_adapter.authorization_hold WHERE id = $1`, [record.authorizationId]);
+  if (!rootId) return;
+  if (aging.startsWith('lapse')) {
+    await world.db.query(
+      `UPDATE clutch_sandbox.hold SET created_at = created_at - make_interval(secs => $2)
+        WHERE id::text IN (SELECT provider_hold_id FROM payment_adapter.authorization_hold WHERE root_id = $1 AND state = 'OPEN')`,
+      [rootId, 2 * SANDBOX_HOLD_TTL_SECONDS],
+    );
+    if (aging === 'lapse-settle') return;
+  }
+  const expiresIn = aging === 'reauthorize' || aging === 'lapse-reauthorize' ? '1 hour' : '-1 second';
+  await world.db.query(`UPDATE payment_adapter.authorization_hold SET expires_at = now() + $2::interval WHERE root_id = $1 AND state = 'OPEN'`, [rootId, expiresIn]);
+  record.expiryRuns.push(await oms.post('expiryRun', '/v1/expiry-runs', {}));
+}
+
+async function refundSome(record: OrderRecord, dice: Dice, oms: RetryingOms, post: (op: string, path: string, body: unknown) => Promise<Told>, world: OrderWorld) {
   for (const settlement of record.settlements) {
     const body = settlement.told.body;
     if (settlement.told.status !== 201 || body?.status !== 'SETTLED' || !dice.chance(0.2)) continue;
     const settledMinor = minorOf(body.settledAmount);
+    if (dice.chance(world.newCardRefundRate)) {
+      // A refund to a new card (the customer threw the card away): a part of what this settlement settled.
+      const amountMinor = 1n + BigInt(dice.int(0, Math.max(0, Number(settledMinor) - 1)));
+      const duplicatesBefore = record.duplicates.length;
+      const told = await post('refundToNewCard', '/v1/refunds', { orderId: record.orderId, amount: money(amountMinor), currency: USD, toNewCard: {} });
+      const pair = record.duplicates.length > duplicatesBefore ? record.duplicates[record.duplicates.length - 1] : [told];
+      record.newCardAnswers = [...(record.newCardAnswers ?? []), ...pair];
+      record.refunds.push({ told, settlementId: null, amountMinor, toNewCard: true });
+      continue;
+    }
     const times = dice.chance(0.15) ? 2 : 1;
     for (let i = 0; i < times; i++) {
       // The second refund of a settlement may exceed what is left of it: a 422 is a valid answer.

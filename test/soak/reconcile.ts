@@ -2,6 +2,8 @@ import { sandboxAdmin } from '../harness/clients';
 import { TestDatabase } from '../harness/database';
 import { minorOf, OrderRecord, PopulationCard } from './orders';
 import { Told } from './oms-client';
+import { reconcileWebhooks } from './reconcile-webhooks';
+import { WebhookReceiver } from './webhook-receiver';
 
 /**
  * The end of the soak: three views of the truth, per card and per order, and every way they may disagree.
@@ -20,7 +22,10 @@ export type Category =
   | 'told-differs'
   | 'ledger-check'
   | 'not-drained'
-  | 'reconciliation';
+  | 'reconciliation'
+  | 'new-card-refund'
+  | 'expiry'
+  | 'webhook';
 
 /** What `POST /v1/reconciliation-runs` answered (the fields the soak reads). */
 export interface ReconciliationJobRun {
@@ -83,6 +88,7 @@ export async function reconcile(
   population: PopulationCard[],
   orders: OrderRecord[],
   job?: ReconciliationJobRun,
+  receiver?: WebhookReceiver,
 ): Promise<Reconciliation> {
   const findings: Finding[] = [];
   const find = (category: Category, subject: string, detail: string) => findings.push({ category, subject, detail });
@@ -98,15 +104,17 @@ export async function reconcile(
   // (2) The adapter's database.
   const authorizations = await db.query<Row>(
     `SELECT id, order_id, root_id, idempotency_key, state, decision, closed_reason, approved_minor::text, held_minor::text,
-            settled_minor::text, provider_hold_id FROM payment_adapter.authorization_hold`,
+            settled_minor::text, provider_hold_id, expires_at FROM payment_adapter.authorization_hold`,
   );
   const settlements = await db.query<Row>(
     `SELECT id, order_id, root_authorization_id, idempotency_key, status, mode, amount_minor::text, settled_minor::text, failure_reason
        FROM payment_adapter.settlement`,
   );
   const refunds = await db.query<Row>(
-    `SELECT id, order_id, settlement_id, idempotency_key, status, amount_minor::text, failure_reason FROM payment_adapter.refund`,
+    `SELECT id, order_id, settlement_id, idempotency_key, status, amount_minor::text, failure_reason, to_new_card, card_last4 FROM payment_adapter.refund`,
   );
+  // A refund to a new card pays no population card: it is checked through its card (the fulfillment of line refund:<id>).
+  const cardRefunds = refunds.filter((r) => !r.to_new_card);
   const fulfillments = await db.query<Row>(
     `SELECT id, order_id, line_id, status, amount_minor::text, card_last4, card_hash, failure_reason FROM payment_adapter.gift_card_fulfillment`,
   );
@@ -125,7 +133,7 @@ export async function reconcile(
       WHERE action = 'issue' AND NOT voided AND card_number = ANY($1)`,
     [allocatedCards],
   );
-  const allocatedBalances = await db.query<Row>(`SELECT card_number, balance_minor::text, active FROM clutch_sandbox.card WHERE card_number = ANY($1)`, [allocatedCards]);
+  const allocatedBalances = await db.query<Row>(`SELECT card_number, balance_minor::text, active, pin FROM clutch_sandbox.card WHERE card_number = ANY($1)`, [allocatedCards]);
 
   // Indexes.
   const cardOfOrder = new Map(orders.map((o) => [o.orderId, o.card.cardNumber]));
@@ -149,7 +157,7 @@ export async function reconcile(
   };
   const authorizationsOfCard = ofCard(authorizations);
   const settlementsOfCard = ofCard(settlements);
-  const refundsOfCard = ofCard(refunds);
+  const refundsOfCard = ofCard(cardRefunds);
 
   // Provider rows of value moved on the population's cards, by the adapter's reference (customRequestId).
   const redeemsBySettlement = new Map<string, Array<{ card: string; row: HistoryRow }>>();
@@ -235,7 +243,7 @@ export async function reconcile(
   }
 
   // Per refund: exactly one return issue for a SUCCEEDED one, none otherwise.
-  for (const refund of refunds) {
+  for (const refund of cardRefunds) {
     const issues = issuesByRefund.get(refund.id) ?? [];
     const subject = `refund ${refund.id} (order ${refund.order_id})`;
     if (issues.length > 1) find('refund', subject, `${issues.length} provider issues for one refund`);
@@ -297,6 +305,60 @@ export async function reconcile(
       find('fulfillment', subject, `${fulfillment.status} but the provider issued ${issues.map((i) => i.amount_minor).join(', ')}`);
     }
   }
+
+  // Refunds to a new card: SUCCEEDED = its card (the fulfillment of line refund:<id>, checked above: one card,
+  // one issue, the value on it) COMPLETED with the refund's amount; no loaded card otherwise; the number and PIN
+  // shown in full in exactly one answer, and they are the card's.
+  const lineOf = new Map(fulfillments.map((f) => [`${f.order_id}/${f.line_id}`, f]));
+  const newCardAnswers = new Map<string, Told[]>();
+  for (const answer of orders.flatMap((o) => o.newCardAnswers ?? [])) if (answer.key) newCardAnswers.set(answer.key, [...(newCardAnswers.get(answer.key) ?? []), answer]);
+  const newCardFacts = { refunds: 0, succeeded: 0, 'PIN shown once': 0, 'PIN not shown (answer lost)': 0 };
+  for (const refund of refunds.filter((r) => r.to_new_card)) {
+    newCardFacts.refunds += 1;
+    const subject = `refund ${refund.id} to a new card (order ${refund.order_id})`;
+    const card = lineOf.get(`${refund.order_id}/refund:${refund.id}`);
+    if (refund.status === 'SUCCEEDED') {
+      newCardFacts.succeeded += 1;
+      if (card?.status !== 'COMPLETED') find('new-card-refund', subject, `SUCCEEDED but its card is ${card?.status ?? 'not there'}`);
+      else if (big(card.amount_minor) !== big(refund.amount_minor)) find('new-card-refund', subject, `refunded ${refund.amount_minor}, its card was loaded with ${card.amount_minor}`);
+      else if (card.card_last4 !== refund.card_last4) find('new-card-refund', subject, `the refund names card ****${refund.card_last4}, its fulfillment ****${card.card_last4}`);
+    } else if (card?.status === 'COMPLETED') {
+      find('new-card-refund', subject, `${refund.status} (${refund.failure_reason ?? ''}) but its card was loaded`);
+    }
+    const answers = refund.idempotency_key ? (newCardAnswers.get(clientKey(refund.idempotency_key)) ?? []) : [];
+    const shown = answers.filter((a) => a.status === 201 && a.body?.newCard?.pin);
+    if (shown.length > 1) find('new-card-refund', subject, `the PIN was shown in ${shown.length} answers`);
+    if (refund.status === 'SUCCEEDED' && shown.length === 0) {
+      // An answer lost after its commit (the adapter SIGKILLed mid-reply, the client gave up) cannot be shown again.
+      if (answers.some((a) => a.gaveUp || a.status !== 201)) newCardFacts['PIN not shown (answer lost)'] += 1;
+      else find('new-card-refund', subject, `SUCCEEDED and answered ${answers.map((a) => a.status).join(', ')}, but no answer showed the PIN`);
+    }
+    for (const answer of shown) {
+      newCardFacts['PIN shown once'] += 1;
+      const number = answer.body.newCard.cardNumber as string;
+      const provider = balanceOf.get(number);
+      if (!card || !(allocationsOf.get(card.id) ?? []).includes(number)) find('new-card-refund', subject, `told card ****${number.slice(-4)}, which the provider did not allocate for it`);
+      else if (provider?.pin !== answer.body.newCard.pin) find('new-card-refund', subject, `told a PIN that is not card ****${number.slice(-4)}'s`);
+    }
+  }
+
+  // Aged holds (re-authorized, expired, lapsed at the provider first): what became of each chain (counted), and
+  // none ends with an OPEN link past its expiry.
+  const agingFacts: Record<string, number> = {};
+  for (const order of orders.filter((o) => o.aging && o.authorizationId)) {
+    const root = authorizationById.get(order.authorizationId!)?.root_id;
+    const links = authorizations.filter((a) => a.root_id === root);
+    const outcome = links.some((l) => l.closed_reason === 'REAUTHORIZED') ? 'reauthorized' : links.some((l) => l.closed_reason === 'EXPIRED') ? 'expired' : links.some((l) => l.state === 'OPEN') ? 'still open' : 'closed otherwise';
+    agingFacts[`${order.aging} -> ${outcome}`] = (agingFacts[`${order.aging} -> ${outcome}`] ?? 0) + 1;
+    for (const run of order.expiryRuns ?? []) if (run.gaveUp || run.status !== 200) find('expiry', `order ${order.orderId}`, `POST /v1/expiry-runs answered ${run.status} ${run.lastError ?? ''}`);
+  }
+  for (const a of authorizations.filter((a) => a.state === 'OPEN' && a.expires_at && new Date(a.expires_at).getTime() < Date.now() - 60000)) {
+    find('expiry', `authorization ${a.id}`, `OPEN past its expiresAt ${new Date(a.expires_at).toISOString()}`);
+  }
+
+  // The notifications: every change announced at least once, none that did not happen.
+  const webhooks = receiver ? await reconcileWebhooks(db, receiver) : undefined;
+  for (const f of webhooks?.findings ?? []) find('webhook', f.subject, f.detail);
 
   // (3) What the clients were told, against the adapter's rows.
   const fulfillmentByLine = new Map(fulfillments.map((f) => [`${f.order_id}/${f.line_id}`, f]));
@@ -374,7 +436,7 @@ export async function reconcile(
     find('ledger-check', problem.cardNumber ? `card ${problem.cardNumber}` : (problem.holdId ?? problem.transactionId ?? 'ledger'), `${problem.problem}: ${problem.detail}`);
   }
 
-  const told = orders.flatMap((o) => [o.balance, o.hold, ...o.settlements.map((s) => s.told), o.reversal, ...o.refunds.map((r) => r.told), ...o.fulfillments.map((f) => f.told), ...o.reads]).filter(
+  const told = orders.flatMap((o) => [o.balance, o.hold, ...o.settlements.map((s) => s.told), o.reversal, ...o.refunds.map((r) => r.told), ...o.fulfillments.map((f) => f.told), ...o.reads, ...(o.expiryRuns ?? [])]).filter(
     (t): t is Told => t !== undefined,
   );
   return {
@@ -410,6 +472,9 @@ export async function reconcile(
             'differences listed': job.differences.length,
           }
         : { status: 'not run' },
+      'refunds to new cards': newCardFacts,
+      'aged holds': agingFacts,
+      webhooks: webhooks ? { ...webhooks.counts, ...prefixed('received', webhooks.byType), ...prefixed('receiver', { ...receiver!.stats }) } : { enabled: 'no' },
       told: count(told, (t) => `${t.operation} ${t.gaveUp ? 'gave up' : t.status}${t.status >= 400 && !t.gaveUp ? ` ${t.body?.error?.code ?? ''}` : ''}`.trim()),
     },
   };

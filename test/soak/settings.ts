@@ -41,6 +41,28 @@ export interface SoakSettings {
   /** How long the end of the run may take to settle the batch backlog and resolve unknown outcomes. */
   drainMs: number;
   reportFile: string | undefined;
+  /** Notifications: the soak's receiver and how it misbehaves (see webhook-receiver.ts). */
+  webhooks: {
+    enabled: boolean;
+    failRate: number;
+    slowRate: number;
+    /** The adapter's WEBHOOK_TIMEOUT_MS; a slow answer comes after it. */
+    timeoutMs: number;
+    /** An outage of the receiver (500 to everything) this often, this long; longer than the retry window: FAILED deliveries. */
+    outageEveryMs: number;
+    outageMs: number;
+    /** The adapter's WEBHOOK_RETRY_FOR_SECONDS. */
+    retryForSeconds: number;
+  };
+  /** Shares of approved orders whose hold is aged in the database before they ship (expires_at moved, as time would). */
+  reauthorizeRate: number;
+  expireRate: number;
+  /** Share of approved orders whose hold lapses at the provider first (the sandbox's hold created_at moved back). */
+  lapseRate: number;
+  /** Share of refunds sent `toNewCard` (a part of what the settlement settled). */
+  newCardRefundRate: number;
+  /** The adapter's RECOVERY_GIVE_UP_AFTER_SECONDS: calls unresolved this long are announced `transaction.unknown`. */
+  recoveryGiveUpSeconds: number;
 }
 
 function number(name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
@@ -93,6 +115,20 @@ export function soakSettings(): SoakSettings {
     requestDeadlineMs: number('SOAK_REQUEST_DEADLINE_MS', 240000, 1000),
     drainMs: number('SOAK_DRAIN_MS', 240000, 1000),
     reportFile: process.env.SOAK_REPORT_FILE || undefined,
+    webhooks: {
+      enabled: process.env.SOAK_WEBHOOKS !== 'false',
+      failRate: number('SOAK_WEBHOOK_FAIL_RATE', 0.1, 0, 1),
+      slowRate: number('SOAK_WEBHOOK_SLOW_RATE', 0.03, 0, 1),
+      timeoutMs: number('SOAK_WEBHOOK_TIMEOUT_MS', 1000, 100, 60000),
+      outageEveryMs: number('SOAK_WEBHOOK_OUTAGE_EVERY_MS', 45000, 1000),
+      outageMs: number('SOAK_WEBHOOK_OUTAGE_MS', 12000, 0),
+      retryForSeconds: Math.floor(number('SOAK_WEBHOOK_RETRY_FOR_SECONDS', 8, 1)),
+    },
+    reauthorizeRate: number('SOAK_REAUTHORIZE_RATE', 0.06, 0, 1),
+    expireRate: number('SOAK_EXPIRE_RATE', 0.03, 0, 1),
+    lapseRate: number('SOAK_LAPSE_RATE', 0.03, 0, 1),
+    newCardRefundRate: number('SOAK_NEW_CARD_REFUND_RATE', 0.25, 0, 1),
+    recoveryGiveUpSeconds: Math.floor(number('SOAK_RECOVERY_GIVE_UP_SECONDS', 8, 1)),
   };
 }
 

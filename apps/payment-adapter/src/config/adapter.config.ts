@@ -257,6 +257,13 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(8760) @IsInt()
   RECONCILIATION_WINDOW_HOURS: number = 48;
 
+  /**
+   * Void (Clutch `voidTransaction`) a movement that landed after its call was concluded NOT_APPLIED and was
+   * done again (a refund issued twice, a redeem charged twice); false: only list it (LATE_ENTRY) for an operator.
+   */
+  @ToBoolean() @IsBoolean()
+  RECONCILIATION_VOID_LATE_ENTRIES: boolean = true;
+
   // Notifications to the OMS (Standard Webhooks): see the README, "Notifications"
   /** Where every notification is POSTed. Unset: nothing is sent, and no outbox rows are written. */
   @IsOptional() @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }, { message: 'must be an http(s) URL' })
@@ -292,13 +299,6 @@ export class AdapterConfig {
 
   @ToInt() @Min(1) @Max(86400000) @IsInt()
   WEBHOOK_RETRY_MAX_MS: number = 3600000;
-
-  /**
-   * Void (Clutch `voidTransaction`) a movement that landed after its call was concluded NOT_APPLIED and was
-   * done again (a refund issued twice, a redeem charged twice); false: only list it (LATE_ENTRY) for an operator.
-   */
-  @ToBoolean() @IsBoolean()
-  RECONCILIATION_VOID_LATE_ENTRIES: boolean = true;
 
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';

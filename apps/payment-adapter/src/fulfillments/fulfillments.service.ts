@@ -235,7 +235,7 @@ export class FulfillmentsService {
       () => ({}),
       // The card (and its PIN, encrypted until shown) is kept in the commit of the answer: a crash must not lose it.
       async (m, value, call) => {
-        await this.settleRepeatedCalls(m, fulfillment.id, 'ALLOCATE');
+        await this.settleRepeatedCalls(m, fulfillment.id, 'ALLOCATE', actor);
         const card = this.vault.protect(value.cardNumber);
         await this.update(
           fulfillment,
@@ -272,7 +272,7 @@ export class FulfillmentsService {
       (requestId) => this.provider.activate({ requestId, cardNumber }),
       () => ({}),
       async (m, _value, call) => {
-        await this.settleRepeatedCalls(m, fulfillment.id, 'ACTIVATE');
+        await this.settleRepeatedCalls(m, fulfillment.id, 'ACTIVATE', actor);
         // Clutch's activation answer names no transaction.
         await this.update(fulfillment, { activatedAt: new Date(), activateReference: null }, 'ACTIVATED', actor, { providerCallId: call.id, providerTransactionId: null }, m);
       },
@@ -386,22 +386,29 @@ export class FulfillmentsService {
   }
 
   /**
-   * Earlier allocate/activate calls of this fulfillment whose answer was lost need no look-up once a repeat
-   * succeeded: the repeat was idempotent, its answer covers them. Marked so that no sweep chases them.
+   * Earlier unanswered attempts of a step that has now succeeded need no look-up: a repeated activation is the
+   * same activation (APPLIED); a lost allocation took a card nobody knows, with nothing on it (NOT_APPLIED for
+   * this line, noted as a lost card). Marked so that no sweep chases them; one the sweep had given up on (the
+   * OMS was told `transaction.unknown`) is announced resolved in the same commit, as every resolution is.
    */
-  /**
-   * Earlier unanswered attempts of a step that has now succeeded: a repeated activation is the same
-   * activation (APPLIED); a lost allocation took a card nobody knows, with nothing on it (NOT_APPLIED for
-   * this line, noted as a lost card).
-   */
-  private async settleRepeatedCalls(m: EntityManager, fulfillmentId: string, operation: 'ALLOCATE' | 'ACTIVATE'): Promise<void> {
+  private async settleRepeatedCalls(m: EntityManager, fulfillmentId: string, operation: 'ALLOCATE' | 'ACTIVATE', actor: string): Promise<void> {
     const [outcome, note] =
-      operation === 'ACTIVATE' ? ['APPLIED', 'settled by a later repeat of the activation'] : ['NOT_APPLIED', 'lost allocation: an empty card nobody knows may exist at the provider'];
-    await m.query(
-      `UPDATE provider_call SET outcome = $3, completed_at = now(), next_check_at = NULL, resolution_note = $4
-        WHERE fulfillment_id = $1 AND operation = $2 AND outcome IN ('PENDING', 'UNKNOWN')`,
-      [fulfillmentId, operation, outcome, note],
+      operation === 'ACTIVATE'
+        ? (['APPLIED', 'settled by a later repeat of the activation'] as const)
+        : (['NOT_APPLIED', 'lost allocation: an empty card nobody knows may exist at the provider'] as const);
+    const settled = returnedRows<{ id: string; given_up: boolean; was: string }>(
+      await m.query(
+        `UPDATE provider_call c SET outcome = $3, completed_at = now(), next_check_at = NULL, resolution_note = $4
+           FROM provider_call prev
+          WHERE c.id = prev.id AND c.fulfillment_id = $1 AND c.operation = $2 AND c.outcome IN ('PENDING', 'UNKNOWN')
+          RETURNING c.id, c.given_up_at IS NOT NULL AS given_up, prev.outcome AS was`,
+        [fulfillmentId, operation, outcome, note],
+      ),
     );
+    for (const row of settled.filter((r) => r.given_up)) {
+      const call = await m.getRepository(ProviderCall).findOneByOrFail({ id: row.id });
+      await this.calls.announceResolved(m, call, row.was, outcome, null, null, note, actor);
+    }
   }
 
   private intentFor(fulfillment: GiftCardFulfillment, operation: 'ACTIVATE' | 'ISSUE') {

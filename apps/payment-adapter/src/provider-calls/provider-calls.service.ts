@@ -383,22 +383,39 @@ export class ProviderCallsService {
         [call.id, outcome, transactionId, resultMinor === null ? null : resultMinor.toString(), note, new Date()],
       ),
     );
-    if (row?.given_up) {
-      await this.history.append(manager, {
-        ...eventRefsOf(call),
-        type: 'TRANSACTION_RESOLVED',
-        fromState: from,
-        toState: outcome,
-        amountMinor: resultMinor ?? call.amountMinor,
-        currency: call.currency,
-        actor: LOOK_UP_ACTOR,
-        providerCallId: call.id,
-        providerTransactionId: transactionId,
-        providerMessage: note,
-        detail: { operation: call.operation, applied: outcome === 'APPLIED' },
-      });
-    }
+    if (row?.given_up) await this.announceResolved(manager, call, from, outcome, transactionId, resultMinor, note);
     Object.assign(call, { outcome, providerTransactionId: transactionId, resultMinor, resolutionNote: note, operatorDecision: null });
+  }
+
+  /**
+   * The history event of a given-up call (the OMS was told `transaction.unknown`) that is now decided:
+   * TRANSACTION_RESOLVED, which tells the OMS `transaction.resolved`. In the caller's transaction, the one that
+   * records the outcome; every way a given-up call gets its outcome writes it (a look-up here, the repeat of a
+   * fulfillment's step in FulfillmentsService).
+   */
+  async announceResolved(
+    manager: EntityManager,
+    call: ProviderCall,
+    from: string,
+    outcome: 'APPLIED' | 'NOT_APPLIED',
+    transactionId: string | null,
+    resultMinor: bigint | null,
+    note: string,
+    actor = LOOK_UP_ACTOR,
+  ): Promise<void> {
+    await this.history.append(manager, {
+      ...eventRefsOf(call),
+      type: 'TRANSACTION_RESOLVED',
+      fromState: from,
+      toState: outcome,
+      amountMinor: resultMinor ?? call.amountMinor,
+      currency: call.currency,
+      actor,
+      providerCallId: call.id,
+      providerTransactionId: transactionId,
+      providerMessage: note,
+      detail: { operation: call.operation, applied: outcome === 'APPLIED' },
+    });
   }
 }
 
