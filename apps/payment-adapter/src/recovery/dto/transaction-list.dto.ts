@@ -1,8 +1,8 @@
-import { ToInt } from '@gcpa/config';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { PageQuery } from '../../common/page-query';
 
-export class ListTransactionsQuery {
+export class ListTransactionsQuery extends PageQuery {
   @ApiPropertyOptional({
     enum: ['UNKNOWN', 'CHECKING'],
     default: 'UNKNOWN',
@@ -10,12 +10,4 @@ export class ListTransactionsQuery {
   })
   @IsOptional() @IsIn(['UNKNOWN', 'CHECKING'])
   outcome?: 'UNKNOWN' | 'CHECKING';
-
-  @ApiPropertyOptional({ example: 50, default: 50, minimum: 1, maximum: 500 })
-  @IsOptional() @ToInt() @IsInt() @Min(1) @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional() @IsUUID()
-  cursor?: string;
 }

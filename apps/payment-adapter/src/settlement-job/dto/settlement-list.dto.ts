@@ -1,8 +1,8 @@
-import { ToInt } from '@gcpa/config';
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength } from 'class-validator';
+import { PageQuery } from '../../common/page-query';
 
-export class ListSettlementsQuery {
+export class ListSettlementsQuery extends PageQuery {
   @ApiPropertyOptional({ enum: ['OPEN', 'PROCESSING', 'SETTLED', 'FAILED'], example: 'FAILED' })
   @IsOptional() @IsIn(['OPEN', 'PROCESSING', 'SETTLED', 'FAILED'])
   status?: 'OPEN' | 'PROCESSING' | 'SETTLED' | 'FAILED';
@@ -14,12 +14,4 @@ export class ListSettlementsQuery {
   @ApiPropertyOptional({ example: 'ORD-10042' })
   @IsOptional() @IsString() @IsNotEmpty() @MaxLength(200)
   orderId?: string;
-
-  @ApiPropertyOptional({ example: 50, default: 50, minimum: 1, maximum: 500 })
-  @IsOptional() @ToInt() @IsInt() @Min(1) @Max(500)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page' })
-  @IsOptional() @IsUUID()
-  cursor?: string;
 }
