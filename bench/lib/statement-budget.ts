@@ -30,8 +30,12 @@ export class StatementCounter {
   attach(dataSource: DataSource): this {
     const pool = (dataSource.driver as unknown as { master?: Pool }).master;
     if (!pool) throw new Error('statement counter: the data source has no pg pool (an embedded database?)');
-    const connect = pool.connect.bind(pool) as (...args: unknown[]) => unknown;
-    (pool as unknown as { connect: unknown }).connect = (...args: unknown[]) => {
+    // Under a unit of work, the pool's own connect (what reaches the database) is kept under this symbol.
+    const RAW = Symbol.for('gcpa.unitOfWork.rawConnect');
+    const slot: string | symbol = RAW in pool ? RAW : 'connect';
+    const target = pool as unknown as Record<string | symbol, (...args: unknown[]) => unknown>;
+    const connect = target[slot].bind(pool) as (...args: unknown[]) => unknown;
+    target[slot] = (...args: unknown[]) => {
       const callback = args[0] as ((error: Error | undefined, client: PoolClient, release: () => void) => void) | undefined;
       if (typeof callback === 'function') {
         return connect((error: Error | undefined, client: PoolClient, release: () => void) => {

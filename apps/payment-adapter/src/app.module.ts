@@ -22,6 +22,7 @@ import { FulfillmentsModule } from './fulfillments/fulfillments.module';
 import { ConsoleModule } from './console/console.module';
 import { IdempotencyRetentionModule } from './idempotency/idempotency-retention';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { UnitOfWorkModule } from './database/unit-of-work.module';
 
 @Global()
 @Module({})
@@ -54,6 +55,7 @@ export class AppModule {
             migrations: adapterMigrations,
           }),
         }),
+        UnitOfWorkModule,
         ObservabilityModule,
         ProviderModule,
         SecurityModule,

@@ -2,3 +2,4 @@ export * from './data-source-options';
 export * from './bigint.transformer';
 export * from './pglite-pool';
 export * from './database.module';
+export * from './unit-of-work';

@@ -1,4 +1,4 @@
-import { returnedRows } from '@gcpa/database';
+import { returnedRows, UnitsOfWork } from '@gcpa/database';
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
@@ -54,7 +54,7 @@ export class RowLease {
   /** Runs `work` as the holder of a lease `owner` has taken (by `tryRun`'s UPDATE, or inserted with the row): renewed, then released. */
   async runTaken<T>(table: LeasedTable, id: string, owner: string, work: () => Promise<T>): Promise<T> {
     // Renewed while the work goes on (a provider call can outlast the lease), and only while it is still ours.
-    const renewal = setInterval(() => void this.renew(table, id, owner), (this.leaseSeconds * 1000) / 3);
+    const renewal = UnitsOfWork.outside(() => setInterval(() => void this.renew(table, id, owner), (this.leaseSeconds * 1000) / 3));
     renewal.unref();
     const lease: HeldLease = { table, id, owner };
     try {

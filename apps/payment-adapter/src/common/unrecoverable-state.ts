@@ -1,3 +1,4 @@
+import { UnitOfWorkLostError } from '@gcpa/database';
 import { TypeORMError } from 'typeorm';
 import { IllegalTransitionError } from '../authorizations/authorization-state';
 import { DomainError, providerUnavailable } from './domain-errors';
@@ -26,7 +27,7 @@ const CONNECTION_LOST = /connection terminated|terminating connection|connection
 /** A failure of the database (a query, a commit, the connection), a state machine refusing a stale copy, or a lease lost mid-way. */
 export function isUnrecoverableState(error: unknown): boolean {
   if (error instanceof DomainError || !(error instanceof Error)) return false;
-  if (error instanceof IllegalTransitionError || error instanceof TypeORMError || error instanceof LeaseLostError) return true;
+  if (error instanceof IllegalTransitionError || error instanceof TypeORMError || error instanceof LeaseLostError || error instanceof UnitOfWorkLostError) return true;
   const code = (error as { code?: unknown }).code;
   if (error.name === 'DatabaseError' || (typeof code === 'string' && SQLSTATE.test(code))) return true;
   return CONNECTION_LOST.test(error.message) || (typeof code === 'string' && CONNECTION_LOST.test(code));

@@ -31,6 +31,14 @@ export class AdapterConfig {
   @ToInt() @Min(1) @Max(200) @IsInt()
   DB_POOL_SIZE: number = 10;
 
+  /**
+   * true: what a request (or one batch settlement) writes between two provider calls commits together, one
+   * commit before each provider call and one after (issue 16's budget). false: each small transaction commits
+   * on its own, as before (kept to compare, and as a way back).
+   */
+  @ToBoolean() @IsBoolean()
+  UNIT_OF_WORK: boolean = true;
+
   @IsIn(['clutch'])
   PAYMENT_PROVIDER: string = 'clutch';
 

@@ -2,10 +2,12 @@ import { CallHandler, ExecutionContext, HttpStatus, Injectable, NestInterceptor,
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import { createHash } from 'node:crypto';
-import { catchError, finalize, from, mergeMap, Observable, of } from 'rxjs';
+import { UnitsOfWork } from '@gcpa/database';
+import { from, lastValueFrom, Observable } from 'rxjs';
 import { DomainError, validationFailed } from '../common/domain-errors';
 import { toErrorResponse } from '../common/error.filter';
 import { HttpResult } from '../common/http-result';
+import { UnitOfWork } from '../database/unit-of-work.module';
 import { IdempotencyStore } from './idempotency.store';
 
 const IDEMPOTENT = 'idempotency:mode';
@@ -45,6 +47,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
     private readonly store: IdempotencyStore,
+    private readonly units: UnitOfWork,
   ) {}
 
   /**
@@ -54,15 +57,41 @@ export class IdempotencyInterceptor implements NestInterceptor {
    */
   private renewWhileRunning(scope: string, key: string, owner: string): NodeJS.Timeout {
     const started = Date.now();
-    const timer: NodeJS.Timeout = setInterval(() => {
+    // Outside the request's unit of work: a renewal commits at once, on its own connection.
+    const timer: NodeJS.Timeout = UnitsOfWork.outside(() => setInterval(() => {
       if (Date.now() - started > MAX_RENEWED_MS) return clearInterval(timer);
       this.store.renew(scope, key, owner).then(
         (held) => held || clearInterval(timer),
         () => undefined, // the next tick tries again
       );
-    }, (this.store.leaseSeconds * 1000) / 3);
+    }, (this.store.leaseSeconds * 1000) / 3));
     timer.unref();
     return timer;
+  }
+
+  private async execute(scope: string, key: string, fingerprint: string, defaultStatus: number, next: CallHandler): Promise<unknown> {
+    const begin = await this.store.begin(scope, key, fingerprint);
+    if (begin.kind === 'replay') return new HttpResult(begin.status, begin.body);
+    const { owner } = begin;
+    const renewal = this.renewWhileRunning(scope, key, owner);
+    let result: unknown;
+    try {
+      result = await lastValueFrom(next.handle(), { defaultValue: undefined });
+    } catch (error) {
+      const { status, body } = toErrorResponse(error);
+      if (isFinal(status) && error instanceof DomainError) {
+        await this.store.complete(scope, key, owner, status, body);
+      } else {
+        await this.store.abandon(scope, key, owner);
+      }
+      throw error;
+    } finally {
+      clearInterval(renewal);
+    }
+    const status = result instanceof HttpResult ? result.status : defaultStatus;
+    const body = result instanceof HttpResult ? (result.storedBody ?? result.body) : result;
+    await this.store.complete(scope, key, owner, status, body);
+    return result;
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -84,30 +113,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     // Each API key has its own namespace: two OMSs (or a test and production key) never see each other's answers.
     const scope = idempotencyScope(request.apiKey);
-    return from(this.store.begin(scope, key, fingerprint)).pipe(
-      mergeMap((begin) => {
-        if (begin.kind === 'replay') return of(new HttpResult(begin.status, begin.body));
-        const { owner } = begin;
-        const renewal = this.renewWhileRunning(scope, key, owner);
-        return next.handle().pipe(
-          finalize(() => clearInterval(renewal)),
-          mergeMap(async (result) => {
-            const status = result instanceof HttpResult ? result.status : defaultStatus;
-            const body = result instanceof HttpResult ? (result.storedBody ?? result.body) : result;
-            await this.store.complete(scope, key, owner, status, body);
-            return result;
-          }),
-          catchError(async (error) => {
-            const { status, body } = toErrorResponse(error);
-            if (isFinal(status) && error instanceof DomainError) {
-              await this.store.complete(scope, key, owner, status, body);
-            } else {
-              await this.store.abandon(scope, key, owner);
-            }
-            throw error;
-          }),
-        );
-      }),
-    );
+    // One unit of work: the key's row commits with the request's first writes (its intent), and its answer with
+    // the request's last (its outcome), not each in a commit of its own.
+    return from(this.units.run(() => this.execute(scope, key, fingerprint, defaultStatus, next)));
   }
 }

@@ -1,4 +1,4 @@
-import { returnedRows } from '@gcpa/database';
+import { AT_COMMIT, returnedRows } from '@gcpa/database';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
@@ -55,8 +55,9 @@ export class CardLease {
       release: async () => {
         await this.dataSource.query(RELEASE, [cardHash, owner]);
       },
+      // The last statement of its commit under a unit of work: a call waiting for the card blocks on this row.
       releaseWith: async (manager) => {
-        await manager.query(RELEASE, [cardHash, owner]);
+        await manager.query(AT_COMMIT + RELEASE, [cardHash, owner]);
       },
     };
   }

@@ -1,3 +1,4 @@
+import { UnitsOfWork } from '@gcpa/database';
 import { GIFT_CARD_PROVIDER } from '@gcpa/gift-card-provider';
 import type { GiftCardProvider } from '@gcpa/gift-card-provider';
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
@@ -15,7 +16,28 @@ export function createGiftCardProvider(config: AdapterConfig): GiftCardProvider 
     const known = Object.keys(GIFT_CARD_PROVIDER_FACTORIES).join(', ');
     throw new Error(`PAYMENT_PROVIDER=${config.PAYMENT_PROVIDER} has no implementation (known: ${known})`);
   }
-  return factory(config);
+  return flushedBeforeEachCall(factory(config));
+}
+
+/**
+ * Every call to the provider first commits the unit of work's open writes (an intent is durable before its call
+ * goes out, and no row stays locked while the provider answers).
+ */
+const PROVIDER_CALLS: ReadonlySet<PropertyKey> = new Set<keyof GiftCardProvider>([
+  'balance', 'hold', 'redeemFromHold', 'releaseHold', 'redeem', 'issue', 'allocate', 'activate', 'void', 'resolveLostCall', 'cardActivity',
+]);
+
+function flushedBeforeEachCall(provider: GiftCardProvider): GiftCardProvider {
+  return new Proxy(provider, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || !PROVIDER_CALLS.has(property)) return value;
+      return async (...args: unknown[]) => {
+        await UnitsOfWork.flush();
+        return value.apply(target, args);
+      };
+    },
+  });
 }
 
 /**

@@ -9,6 +9,7 @@ import { retryDelayMs } from './backoff';
 import { SettlementClaims } from './settlement-claims';
 import { SettlementJobMetrics, SettlementRunReport } from './settlement-job.metrics';
 import { SettlementJobSettings } from './settlement-job.settings';
+import { UnitOfWork } from '../database/unit-of-work.module';
 
 export const SETTLEMENT_JOB_ACTOR = 'settlement-job';
 
@@ -35,6 +36,7 @@ export class SettlementJob {
     private readonly claims: SettlementClaims,
     private readonly settings: SettlementJobSettings,
     readonly metrics: SettlementJobMetrics,
+    private readonly units: UnitOfWork,
   ) {}
 
   /** The cron tick: skipped while this instance's previous scheduled run is still going. */
@@ -52,7 +54,8 @@ export class SettlementJob {
         if (batch.length === 0) break;
         report.claimed += batch.length;
         await forEachConcurrently(batch, this.settings.concurrency, async (item) => {
-          const result = await this.settleOne(item.id);
+          // One unit of work per settlement: its claim, lease and intent commit together, then its outcome.
+          const result = await this.units.run(() => this.settleOne(item.id));
           if (result !== 'skipped') report[result] += 1;
         });
       }
