@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ChainLock } from '../../apps/payment-adapter/src/authorizations/chain-lock';
-import { SettlementsService } from '../../apps/payment-adapter/src/settlements/settlements.service';
+import { ChainRepair } from '../../apps/payment-adapter/src/chain-repair/chain-repair.service';
 import { withKey } from '../harness/clients';
 import { Stack, startStack } from '../harness/stack';
 
@@ -55,7 +55,7 @@ describe('an authorization retried after a lost answer', () => {
     await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 500));
 
     const lock = stack.adapter.app.get(ChainLock);
-    const settlements = stack.adapter.app.get(SettlementsService);
+    const repair = stack.adapter.app.get(ChainRepair);
     let retry!: ReturnType<typeof stack.oms.post>;
     await lock.run(authorizationId, async () => {
       // The sweep holds the chain: the OMS's retry arrives meanwhile and must wait, not place a hold.
@@ -64,14 +64,14 @@ describe('an authorization retried after a lost answer', () => {
       const [row] = await stack.db.query<{ state: string }>('SELECT state FROM payment_adapter.authorization_hold WHERE id = $1', [authorizationId]);
       expect(row.state).toBe('FAILED');
       expect(await holdCalls(authorizationId)).toBe(1);
-      await settlements.resolveChain(authorizationId, 'recovery-sweep'); // the sweep's own work: the lost hold did not apply
+      await repair.resolveChain(authorizationId, 'recovery-sweep'); // the sweep's own work: the lost hold did not apply
     });
     const answer = await retry;
     expect(answer.status).toBe(201);
     expect(answer.data).toMatchObject({ status: 'APPROVED', approvedAmount: '20.00' });
 
     // Another sweep pass after the retry changes nothing: the authorization and its hold stay together.
-    await lock.run(authorizationId, () => settlements.resolveChain(authorizationId, 'recovery-sweep'));
+    await lock.run(authorizationId, () => repair.resolveChain(authorizationId, 'recovery-sweep'));
     const [row] = await stack.db.query<{ state: string; provider_hold_id: string; held_minor: string }>(
       'SELECT state, provider_hold_id, held_minor FROM payment_adapter.authorization_hold WHERE id = $1',
       [authorizationId],

@@ -8,6 +8,8 @@ import { LeaseFence } from './common/lease-fence';
 import { RowLease } from './common/row-lease';
 import { HoldsService } from './authorizations/holds.service';
 import { CardVault } from './card-data/card-vault';
+import { ChainRepairRepository } from './chain-repair/chain-repair.repository';
+import { ChainRepair } from './chain-repair/chain-repair.service';
 import { AdapterConfig } from './config/adapter.config';
 import { HistoryService } from './history/history.service';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
@@ -17,6 +19,7 @@ import { ProviderCallsService } from './provider-calls/provider-calls.service';
 import { SettlementsController } from './settlements/settlements.controller';
 import { SettlementsService } from './settlements/settlements.service';
 import { SettlementReads } from './settlements/settlement-reads.service';
+import { SettlementRecorder } from './settlements/settlement-recorder';
 import { WebhookDeliveries } from './webhooks/webhook-deliveries.repository';
 import { WebhookOutbox } from './webhooks/webhook-outbox';
 import { WebhookSettings } from './webhooks/webhook.settings';
@@ -47,10 +50,13 @@ import { WebhookSettings } from './webhooks/webhook.settings';
     LeaseFence,
     ChainLock,
     HoldsService,
+    SettlementRecorder,
+    ChainRepairRepository,
+    ChainRepair,
     SettlementsService,
     SettlementReads,
     AuthorizationsService,
   ],
-  exports: ['ROW_LEASE_SECONDS', SettlementsService, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, LeaseFence, CardLease, 'CARD_LEASE_WAIT_MS', WebhookSettings, WebhookDeliveries],
+  exports: ['ROW_LEASE_SECONDS', SettlementsService, ChainRepair, AuthorizationsService, ProviderCallsService, HoldsService, CardVault, HistoryService, ChainLock, RowLease, LeaseFence, CardLease, 'CARD_LEASE_WAIT_MS', WebhookSettings, WebhookDeliveries],
 })
 export class PaymentsModule {}

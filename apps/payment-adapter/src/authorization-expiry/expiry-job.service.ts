@@ -7,10 +7,10 @@ import { ChainLock } from '../authorizations/chain-lock';
 import { HoldsService } from '../authorizations/holds.service';
 import { nextLinkOf } from '../authorizations/new-authorization';
 import { CardVault } from '../card-data/card-vault';
+import { ChainRepair } from '../chain-repair/chain-repair.service';
 import { DomainError } from '../common/domain-errors';
 import { ScheduledRun } from '../common/scheduled-run';
 import { Metrics } from '../observability/metrics';
-import { SettlementsService } from '../settlements/settlements.service';
 import { nextExpiryStep, reauthorizationOrder } from './expiry-rules';
 import { ExpiryRepository } from './expiry.repository';
 import { ExpirySettings } from './expiry.settings';
@@ -38,7 +38,7 @@ type ChainResult = 'reauthorized' | 'short' | 'declined' | 'expired' | 'retried'
 
 /**
  * Hold expiry and re-authorization (issue 17). Each claimed chain is worked on under its ChainLock, so it never
- * races a settlement or a reversal, and starts with the chain's resolution (SettlementsService.resolveChain), which
+ * races a settlement or a reversal, and starts with the chain's resolution (ChainRepair.resolveChain), which
  * completes whatever a crashed run left: a lost re-hold is adopted (closing the old link) or released, the hold of a
  * link closed before its release is released. Then one step of the pure rules (expiry-rules.ts):
  * - REAUTHORIZE: a new link for what the open one holds, placed first and the old hold released after; or, when
@@ -57,7 +57,7 @@ export class ExpiryJob {
   constructor(
     private readonly dataSource: DataSource,
     private readonly lock: ChainLock,
-    private readonly settlements: SettlementsService,
+    private readonly repair: ChainRepair,
     private readonly holds: HoldsService,
     private readonly repository: ExpiryRepository,
     private readonly vault: CardVault,
@@ -106,7 +106,7 @@ export class ExpiryJob {
   }
 
   private async step(rootId: string): Promise<ChainResult> {
-    if (!(await this.settlements.resolveChain(rootId, EXPIRY_JOB_ACTOR))) return 'retried';
+    if (!(await this.repair.resolveChain(rootId, EXPIRY_JOB_ACTOR))) return 'retried';
     const links = await this.repository.linksOf(rootId);
     const step = nextExpiryStep(links, new Date(), this.settings.reauthorizeBeforeMs);
     if (step.kind === 'NONE') return 'none';

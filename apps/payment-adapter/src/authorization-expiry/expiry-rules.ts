@@ -26,7 +26,7 @@ const unplaced = (l: ExpiryLink) => l.state === 'FAILED' || (l.state === 'PENDIN
 /**
  * The one thing the expiry job does next on a chain. Links declined at re-authorization are not tried again
  * (the OMS was told the shortfall); the old link then waits for its expiry. A new link whose hold is in flight or
- * unresolved is left to the chain's resolution (SettlementsService.resolveChain), which runs first.
+ * unresolved is left to the chain's resolution (ChainRepair.resolveChain), which runs first.
  */
 export function nextExpiryStep(chain: ExpiryLink[], now: Date, reauthorizeBeforeMs: number): ExpiryStep {
   const open = chain.find((l) => l.state === 'OPEN');

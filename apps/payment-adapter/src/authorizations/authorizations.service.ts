@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { LeaseFence } from '../common/lease-fence';
 import { businessRule, notFound, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
+import { ChainRepair } from '../chain-repair/chain-repair.service';
 import { PinLockoutService, PinVerdict } from '../security/pin-lockout.service';
 import { Settlement } from '../settlements/settlement.entity';
 import { SettlementsService } from '../settlements/settlements.service';
@@ -29,6 +30,7 @@ export class AuthorizationsService {
     private readonly holds: HoldsService,
     private readonly lock: ChainLock,
     private readonly settlements: SettlementsService,
+    private readonly repair: ChainRepair,
     private readonly pinLockout: PinLockoutService,
     private readonly fence: LeaseFence,
   ) {}
@@ -110,7 +112,7 @@ export class AuthorizationsService {
       if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
       // A retry after "not processed" (or a takeover after a crash): learn what the lost attempt did first.
       // While that cannot be known, no second hold: it could be declined for the first one's reservation.
-      if (!(await this.settlements.resolveChain(rootId, actor))) {
+      if (!(await this.repair.resolveChain(rootId, actor))) {
         throw providerUnavailable('An earlier attempt of this hold is still being confirmed with the provider; retry with the same Idempotency-Key', 'UNKNOWN');
       }
       authorization = await repository.findOneByOrFail({ id });
@@ -150,7 +152,7 @@ export class AuthorizationsService {
 
     return this.lock.run(named.rootId, async () => {
       // An unconfirmed call could still turn into a hold (or a redeem): learn its fate before closing the chain.
-      if (!(await this.settlements.resolveChain(named.rootId, actor))) {
+      if (!(await this.repair.resolveChain(named.rootId, actor))) {
         throw providerUnavailable('An earlier call on this authorization is still being confirmed, or a hold of it could not be released yet; retry with the same Idempotency-Key', 'UNKNOWN');
       }
       const open = await this.settlements.openLink(named.rootId);
@@ -164,10 +166,10 @@ export class AuthorizationsService {
         }
       }
       // Links never placed are closed for good too: a hold retried under their key must not hold for a cancelled order.
-      for (const link of await this.settlements.unplacedLinks(named.rootId)) await this.holds.transition(link, 'REVERSED', {}, actor);
+      for (const link of await this.repair.unplacedLinks(named.rootId)) await this.holds.transition(link, 'REVERSED', {}, actor);
       await this.settlements.failOpen(named.rootId, 'AUTHORIZATION_CLOSED', actor);
       // "Done" only when the provider holds nothing for this chain.
-      if (await this.settlements.chainStillHolds(named.rootId)) {
+      if (await this.repair.chainStillHolds(named.rootId)) {
         throw providerUnavailable('A hold of this authorization is still held at the provider and is being released; retry with the same Idempotency-Key', 'UNKNOWN');
       }
       if (open) return open;

@@ -1,9 +1,10 @@
-import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderDeclinedError } from '@gcpa/gift-card-provider';
+import { GIFT_CARD_PROVIDER, GiftCardProvider } from '@gcpa/gift-card-provider';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { CardVault } from '../card-data/card-vault';
 import { ScheduledRun } from '../common/scheduled-run';
 import { CardLease } from '../provider-calls/card-lease';
+import { endedHold } from '../provider-calls/hold-gone';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { CardFindings, Difference, compareCard, whileUnresolved } from './reconciliation-rules';
@@ -154,15 +155,17 @@ export class ReconciliationService {
           (requestId) => this.provider.releaseHold({ requestId, cardNumber, holdId: orphan.providerReference, currency: card.currency }),
           (value) => ({ transactionId: value.transactionId }),
         );
-        const gone = result.ok || (result.error instanceof ProviderDeclinedError && result.error.reason === 'HOLD_NOT_AVAILABLE');
-        if (gone) {
+        // Gone: released, or the provider says it was no longer there (the rule the chain repair and the sweep use).
+        if (endedHold(result.call)) {
           counts.holdsReleased++;
           await this.runs.addDifference(runId, ref, orphan, 'RELEASED', result.call.id);
-        } else if (result.error.kind === 'OUTCOME_UNKNOWN') {
-          lostReleases.push({ difference: orphan, call: result.call });
-        } else {
-          counts.differences++;
-          await this.runs.addDifference(runId, ref, { ...orphan, note: `${orphan.note}; its release failed: ${result.error.message}` }, 'RELEASE_FAILED', result.call.id);
+        } else if (!result.ok) {
+          if (result.error.kind === 'OUTCOME_UNKNOWN') {
+            lostReleases.push({ difference: orphan, call: result.call });
+          } else {
+            counts.differences++;
+            await this.runs.addDifference(runId, ref, { ...orphan, note: `${orphan.note}; its release failed: ${result.error.message}` }, 'RELEASE_FAILED', result.call.id);
+          }
         }
       }
       for (const late of findings.void) await this.voidLateEntry(runId, ref, card, cardNumber, late, counts);
@@ -172,8 +175,8 @@ export class ReconciliationService {
     }
     // A lost answer of a release is looked up like any other, once the card's lease is free again.
     for (const { difference, call } of lostReleases) {
-      const resolution = await this.calls.resolve(call);
-      if (resolution.applied === true) {
+      await this.calls.resolve(call); // records what it learned on the call (APPLIED: the release happened)
+      if (endedHold(call)) {
         counts.holdsReleased++;
         await this.runs.addDifference(runId, ref, difference, 'RELEASED', call.id);
       } else {

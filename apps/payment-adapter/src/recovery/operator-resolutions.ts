@@ -2,6 +2,7 @@ import { returnedRows } from '@gcpa/database';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { ChainLock } from '../authorizations/chain-lock';
+import { ChainRepair } from '../chain-repair/chain-repair.service';
 import { businessRule, DomainError, notFound } from '../common/domain-errors';
 import { FulfillmentsService } from '../fulfillments/fulfillments.service';
 import { HistoryService } from '../history/history.service';
@@ -9,7 +10,6 @@ import { eventRefsOf } from '../history/call-refs';
 import { OperatorDecision, ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { RefundsService } from '../refunds/refunds.service';
-import { SettlementsService } from '../settlements/settlements.service';
 import { CreateResolutionDto } from './dto/resolution.dto';
 import { UnresolvedTransactions } from './unresolved-transactions';
 
@@ -31,7 +31,7 @@ export class OperatorResolutions {
   constructor(
     private readonly dataSource: DataSource,
     private readonly history: HistoryService,
-    private readonly settlements: SettlementsService,
+    private readonly repair: ChainRepair,
     private readonly refunds: RefundsService,
     private readonly fulfillments: FulfillmentsService,
     private readonly lock: ChainLock,
@@ -86,7 +86,7 @@ export class OperatorResolutions {
     try {
       if (call.authorizationId) {
         const [row] = await this.dataSource.query(`SELECT root_id FROM authorization_hold WHERE id = $1`, [call.authorizationId]);
-        if (row) await this.lock.run(row.root_id, () => this.settlements.resolveChain(row.root_id, actor));
+        if (row) await this.lock.run(row.root_id, () => this.repair.resolveChain(row.root_id, actor));
       } else if (call.refundId) {
         await this.refunds.resolvePending(call.refundId, actor);
       } else if (call.fulfillmentId) {

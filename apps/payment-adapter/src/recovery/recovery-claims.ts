@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { CallRefs, eventRefsOf } from '../history/call-refs';
 import { HistoryService } from '../history/history.service';
+import { holdNotGoneSql } from '../provider-calls/hold-gone';
 import { backoffCeilingMs } from '../settlement-job/backoff';
 
 export interface DueCall {
@@ -182,9 +183,7 @@ export class RecoveryClaims {
       `SELECT DISTINCT a.root_id FROM authorization_hold a
         WHERE a.closed_reason IN ('REAUTHORIZED', 'EXPIRED') AND a.provider_hold_id IS NOT NULL
           AND a.updated_at > now() - interval '30 days' AND a.updated_at < now() - make_interval(secs => $2)
-          AND NOT EXISTS (SELECT 1 FROM provider_call u WHERE u.provider_hold_id = a.provider_hold_id
-                           AND u.operation IN ('RELEASE_HOLD', 'REDEEM_FROM_HOLD')
-                           AND (u.outcome IN ('SUCCEEDED', 'APPLIED') OR u.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE'))
+          AND ${holdNotGoneSql('a.provider_hold_id')}
         LIMIT $1`,
       [limit, settledSeconds],
     );

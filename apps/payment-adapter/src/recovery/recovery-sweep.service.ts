@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ScheduledRun } from '../common/scheduled-run';
 import { DomainError } from '../common/domain-errors';
 import { ChainLock } from '../authorizations/chain-lock';
+import { ChainRepair } from '../chain-repair/chain-repair.service';
 import { FulfillmentsService } from '../fulfillments/fulfillments.service';
 import { RefundsService } from '../refunds/refunds.service';
 import { SettlementsService } from '../settlements/settlements.service';
@@ -19,7 +20,7 @@ const BUSY_DELAY_MS = 5000;
  * Rule 5, Kill Bill's Janitor: provider calls whose answer was lost (UNKNOWN) or never recorded (PENDING past
  * its deadline: the process died between the call and its commit) are looked up at the provider by our
  * reference and completed or undone, by the same code the next request on them would run:
- * - authorization calls: `SettlementsService.resolveChain` under the chain lock (a hold nobody was told about
+ * - authorization calls: `ChainRepair.resolveChain` under the chain lock (a hold nobody was told about
  *   is released, a lost advanced hold adopted, a redeem that happened recorded as settled, one that did not
  *   re-queued);
  * - refund calls: `RefundsService.resolvePending`;
@@ -44,6 +45,7 @@ export class RecoverySweep {
   constructor(
     private readonly claims: RecoveryClaims,
     private readonly settlements: SettlementsService,
+    private readonly repair: ChainRepair,
     private readonly refunds: RefundsService,
     private readonly fulfillments: FulfillmentsService,
     private readonly lock: ChainLock,
@@ -98,7 +100,7 @@ export class RecoverySweep {
   /** False when the chain was busy (its own operation will resolve it, or the next sweep). */
   private async resolveChain(rootId: string): Promise<boolean> {
     try {
-      await this.lock.run(rootId, () => this.settlements.resolveChain(rootId, RECOVERY_ACTOR));
+      await this.lock.run(rootId, () => this.repair.resolveChain(rootId, RECOVERY_ACTOR));
       return true;
     } catch (error) {
       if (error instanceof DomainError && error.code === 'AUTHORIZATION_BUSY') return false;
