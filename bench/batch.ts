@@ -103,6 +103,11 @@ export async function seedWithSql(db: Client, cards: string[], count: number, ch
       throw error;
     }
   }
+  // Statistics for the tables just filled, as autovacuum gathers them within a minute or so of such a load: without
+  // them the planner takes the tables for empty, and the claim's "no older settlement of this chain" check scans the
+  // whole due index once per claimed row (the drain then slows with the backlog's size: 19/s for 100,000).
+  await db.query(`ANALYZE payment_adapter.settlement, payment_adapter.authorization_hold, payment_adapter.provider_call, payment_adapter.payment_event`);
+  await db.query(`ANALYZE clutch_sandbox.ledger_transaction, clutch_sandbox.hold`);
 }
 
 export interface DrainResult {

@@ -102,6 +102,12 @@ function adapterEnv(extra: Record<string, string> = {}): Record<string, string> 
     RATE_LIMIT_PER_KEY_PER_MINUTE: '1000000',
     RATE_LIMIT_PER_CARD_PER_MINUTE: '100000',
     ...(settings.dbPoolSize ? { DB_POOL_SIZE: settings.dbPoolSize } : {}),
+    // BENCH_ADAPTER_<NAME>=value gives the adapter <NAME>=value (BENCH_ADAPTER_UNIT_OF_WORK=false to compare).
+    ...Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([name, value]) => name.startsWith('BENCH_ADAPTER_') && value !== undefined)
+        .map(([name, value]) => [name.slice('BENCH_ADAPTER_'.length), value as string]),
+    ),
     ...extra,
   };
 }
