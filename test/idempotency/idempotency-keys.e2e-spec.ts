@@ -1,7 +1,7 @@
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { randomUUID } from 'node:crypto';
 import { IdempotencyRetention } from '../../apps/payment-adapter/src/idempotency/idempotency-retention';
-import { IdempotencyStore } from '../../apps/payment-adapter/src/idempotency/idempotency.store';
+import { IdempotencyKeys } from '../../apps/payment-adapter/src/idempotency/idempotency-keys';
 import { omsClient, withKey } from '../harness/clients';
 import { Stack, startStack } from '../harness/stack';
 
@@ -66,7 +66,7 @@ describe('idempotency keys', () => {
   });
 
   it('never lets a request whose key was taken over complete or abandon it', async () => {
-    const store = stack.adapter.app.get(IdempotencyStore);
+    const store = stack.adapter.app.get(IdempotencyKeys);
     const key = `fence-${randomUUID()}`;
     const first = await store.begin('oms', key, 'fp');
     if (first.kind !== 'execute') throw new Error('expected to execute');

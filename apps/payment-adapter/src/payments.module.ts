@@ -13,7 +13,7 @@ import { ChainRepair } from './chain-repair/chain-repair.service';
 import { AdapterConfig } from './config/adapter.config';
 import { HistoryService } from './history/history.service';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
-import { IdempotencyStore } from './idempotency/idempotency.store';
+import { idempotencyKeysProvider } from './idempotency/idempotency-keys.pg';
 import { CardLease } from './provider-calls/card-lease';
 import { ProviderCallsService } from './provider-calls/provider-calls.service';
 import { SettlementsController } from './settlements/settlements.controller';
@@ -38,7 +38,7 @@ import { WebhookSettings } from './webhooks/webhook.settings';
     { provide: 'HOLD_TTL_MS', inject: [AdapterConfig], useFactory: (c: AdapterConfig) => c.HOLD_TTL_HOURS * 3600_000 },
     { provide: APP_GUARD, useClass: ApiKeyGuard },
     { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
-    IdempotencyStore,
+    idempotencyKeysProvider,
     // The webhook outbox is written with the history (HistoryService), so it lives beside it.
     { provide: WebhookSettings, inject: [AdapterConfig], useFactory: WebhookSettings.from },
     WebhookDeliveries,

@@ -2,7 +2,8 @@ import { Injectable, Logger, Module, OnApplicationBootstrap } from '@nestjs/comm
 import { ScheduledRun } from '../common/scheduled-run';
 import { AdapterConfig } from '../config/adapter.config';
 import { CronSchedule } from '../settlement-job/cron-schedule';
-import { IdempotencyStore } from './idempotency.store';
+import { IdempotencyKeys } from './idempotency-keys';
+import { idempotencyKeysProvider } from './idempotency-keys.pg';
 
 const BATCH = 1000;
 
@@ -17,7 +18,7 @@ export class IdempotencyRetention implements OnApplicationBootstrap {
   private readonly scheduled = new ScheduledRun('idempotency purge', this.logger, () => this.purge());
 
   constructor(
-    private readonly store: IdempotencyStore,
+    private readonly store: IdempotencyKeys,
     private readonly schedule: CronSchedule,
     private readonly config: AdapterConfig,
   ) {}
@@ -41,7 +42,7 @@ export class IdempotencyRetention implements OnApplicationBootstrap {
 }
 
 @Module({
-  providers: [IdempotencyStore, CronSchedule, IdempotencyRetention],
+  providers: [idempotencyKeysProvider, CronSchedule, IdempotencyRetention],
   exports: [IdempotencyRetention],
 })
 export class IdempotencyRetentionModule {}

@@ -8,7 +8,7 @@ import { DomainError, validationFailed } from '../common/domain-errors';
 import { toErrorResponse } from '../common/error.filter';
 import { HttpResult } from '../common/http-result';
 import { UnitOfWork } from '../database/unit-of-work.module';
-import { IdempotencyStore } from './idempotency.store';
+import { IdempotencyKeys } from './idempotency-keys';
 
 const IDEMPOTENT = 'idempotency:mode';
 /** `required` for every operation that moves money; `optional` for safe POSTs such as balance inquiries. */
@@ -46,7 +46,7 @@ function canonical(value: unknown): string {
 export class IdempotencyInterceptor implements NestInterceptor {
   constructor(
     private readonly reflector: Reflector,
-    private readonly store: IdempotencyStore,
+    private readonly store: IdempotencyKeys,
     private readonly units: UnitOfWork,
   ) {}
 
