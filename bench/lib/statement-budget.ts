@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import type { DataSource } from 'typeorm';
+import { RAW_CONNECT } from '../../libs/database/src/unit-of-work';
 
 export interface Count {
   statements: number;
@@ -30,9 +31,8 @@ export class StatementCounter {
   attach(dataSource: DataSource): this {
     const pool = (dataSource.driver as unknown as { master?: Pool }).master;
     if (!pool) throw new Error('statement counter: the data source has no pg pool (an embedded database?)');
-    // Under a unit of work, the pool's own connect (what reaches the database) is kept under this symbol.
-    const RAW = Symbol.for('gcpa.unitOfWork.rawConnect');
-    const slot: string | symbol = RAW in pool ? RAW : 'connect';
+    // Under a unit of work, the pool's own connect (what reaches the database) is kept apart.
+    const slot: string | symbol = RAW_CONNECT in pool ? RAW_CONNECT : 'connect';
     const target = pool as unknown as Record<string | symbol, (...args: unknown[]) => unknown>;
     const connect = target[slot].bind(pool) as (...args: unknown[]) => unknown;
     target[slot] = (...args: unknown[]) => {

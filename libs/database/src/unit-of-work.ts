@@ -39,10 +39,10 @@ type RawConnect = (callback: (error: Error | undefined, client: RawClient, relea
 interface Frame {
   owner: object;
   savepoint: string | null;
-  atCommit: Deferred[];
+  atCommit: Statement[];
 }
 
-interface Deferred {
+interface Statement {
   query: string | { text: string; values?: unknown[] };
   values?: unknown[];
 }
@@ -65,7 +65,7 @@ interface Unit {
   wrote: boolean;
   frames: Frame[];
   savepoints: number;
-  atCommit: Deferred[];
+  atCommit: Statement[];
   /** Statements of one unit go one at a time (a `Promise.all` of reads shares the connection). */
   queue: Promise<unknown>;
   finished: boolean;
@@ -73,7 +73,8 @@ interface Unit {
 }
 
 const storage = new AsyncLocalStorage<Unit>();
-const RAW_CONNECT = Symbol.for('gcpa.unitOfWork.rawConnect');
+/** Where an installed pool keeps its own `connect` (what reaches the database: a statement counter wraps it). */
+export const RAW_CONNECT = Symbol.for('gcpa.unitOfWork.rawConnect');
 
 const FAKE = (command: string): QueryResultLike => ({ command, rows: [], rowCount: null, fields: [] });
 const leading = (text: string) => text.replace(/^(\s|--[^\n]*\n|\/\*[\s\S]*?\*\/)+/, '').slice(0, 20).toUpperCase();
@@ -88,11 +89,6 @@ function classify(text: string): Kind {
   return 'write';
 }
 
-/** The pool's own `connect`, under the unit of work (for a statement counter that wants what reaches the database). */
-export function rawConnectOf(pool: object): RawConnect | undefined {
-  return (pool as Record<symbol, RawConnect | undefined>)[RAW_CONNECT];
-}
-
 export class UnitsOfWork {
   private constructor(private readonly rawConnect: RawConnect) {}
 
@@ -100,10 +96,7 @@ export class UnitsOfWork {
   static install(dataSource: DataSource): UnitsOfWork {
     const pool = (dataSource.driver as unknown as { master?: Record<string | symbol, unknown> }).master;
     if (!pool) throw new Error('unit of work: the data source has no pool');
-    if (!pool[RAW_CONNECT]) {
-      const own = (pool.connect as RawConnect).bind(pool) as RawConnect;
-      pool[RAW_CONNECT] = own;
-    }
+    pool[RAW_CONNECT] ??= (pool.connect as RawConnect).bind(pool);
     // Looked up at each use: a statement counter may wrap the pool's own connect after this.
     const raw: RawConnect = (callback) => (pool[RAW_CONNECT] as RawConnect)(callback);
     const units = new UnitsOfWork(raw);
@@ -130,12 +123,6 @@ export class UnitsOfWork {
     }
     await this.end(unit);
     return result;
-  }
-
-  /** Whether the caller is inside a unit of work. */
-  static active(): boolean {
-    const unit = storage.getStore();
-    return !!unit && !unit.finished;
   }
 
   /** Commits the current unit's open segment (none: nothing to do). Inside a TypeORM transaction, waits for its end instead. */
@@ -232,7 +219,7 @@ export class UnitsOfWork {
       unit.wrote = false;
     }
     try {
-      const result = values !== undefined ? await client.query(query, values) : await client.query(query);
+      const result = await sendTo(client, { query, values });
       if (kind === 'write' && !inFrame) unit.wrote = true;
       return result;
     } catch (error) {
@@ -243,6 +230,11 @@ export class UnitsOfWork {
       throw lost ? new UnitOfWorkLostError(error) : error;
     }
   }
+}
+
+/** A statement as TypeORM sent it: text and values apart, or a config object holding both. */
+function sendTo(client: RawClient, { query, values }: Statement): Promise<QueryResultLike> {
+  return values !== undefined ? client.query(query, values) : client.query(query);
 }
 
 function serial<T>(unit: Unit, step: () => Promise<T>): Promise<T> {
@@ -256,7 +248,7 @@ async function commitSegment(unit: Unit): Promise<void> {
   if (unit.open && unit.client) {
     const atCommit = unit.atCommit.splice(0);
     try {
-      for (const { query, values } of atCommit) await (values !== undefined ? unit.client.query(query, values) : unit.client.query(query));
+      for (const deferred of atCommit) await sendTo(unit.client, deferred);
       unit.open = false;
       unit.wrote = false;
       await unit.client.query('COMMIT');

@@ -80,11 +80,8 @@ export class ReconciliationService {
       {
         operation: 'VOID',
         orderId: late.orderId ?? undefined,
-        cardHash: card.cardHash,
-        cardEncrypted: card.cardEncrypted,
-        currency: card.currency,
+        ...onLeasedCard(card),
         amountMinor: late.amountMinor < 0n ? -late.amountMinor : late.amountMinor,
-        cardLeaseHeld: true,
       },
       (requestId) => this.provider.void({ requestId, cardNumber, transactionId: late.providerReference }),
       (value) => ({ transactionId: value.transactionId }),
@@ -145,12 +142,9 @@ export class ReconciliationService {
           {
             operation: 'RELEASE_HOLD',
             orderId: orphan.orderId ?? undefined,
-            cardHash: card.cardHash,
-            cardEncrypted: card.cardEncrypted,
-            currency: card.currency,
+            ...onLeasedCard(card),
             providerHoldId: orphan.providerReference,
             amountMinor: 0n,
-            cardLeaseHeld: true,
           },
           (requestId) => this.provider.releaseHold({ requestId, cardNumber, holdId: orphan.providerReference, currency: card.currency }),
           (value) => ({ transactionId: value.transactionId }),
@@ -192,4 +186,9 @@ type LateEntry = CardFindings['void'][number];
 
 function blank(kind: Difference['kind'], note: string): Difference {
   return { kind, amountMinor: 0n, providerReference: null, providerAt: null, providerCallId: null, authorizationId: null, refundId: null, orderId: null, note };
+}
+
+/** A call of this job on a card it checks: the card's lease is already the job's (taken once for the whole check). */
+function onLeasedCard(card: CardToCheck) {
+  return { cardHash: card.cardHash, cardEncrypted: card.cardEncrypted, currency: card.currency, cardLeaseHeld: true };
 }
