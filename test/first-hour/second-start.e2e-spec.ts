@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, repoRoot, spawnProcess, waitForStatus } from '../harness/processes';
+import { freePort, repoRoot, spawnProcess, waitForOutput, waitForStatus } from '../harness/processes';
 
 /** A second `npm start` says why it cannot run and leaves the first one (and its data directory) alone. */
 jest.setTimeout(300_000); // two cold starts of two processes on embedded PostgreSQL, on a busy machine
@@ -27,9 +27,9 @@ describe('a second npm start', () => {
       expect(await waitForStatus(`http://127.0.0.1:${port}/health`, 120000)).toBe(200);
       const lock = join(workDir, '.data', '.lock');
       expect(readFileSync(lock, 'utf8').trim()).toBe(String(first.child.pid));
-      // The banner comes last, after the start-up logs.
+      // The banner comes last, after the start-up logs. (Only a request log of the test's own health poll may land after it.)
+      await waitForOutput(first, 'Gift card payment adapter is ready');
       await new Promise((r) => setTimeout(r, 300));
-      // (Only a request log of the test's own health poll may land after it.)
       const output = first.output();
       const banner = output.indexOf('Gift card payment adapter is ready');
       expect(banner).toBeGreaterThan(output.lastIndexOf('listening on'));

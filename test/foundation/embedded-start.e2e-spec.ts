@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, repoRoot, spawnProcess, waitForStatus } from '../harness/processes';
+import { freePort, repoRoot, spawnProcess, waitForOutput, waitForStatus } from '../harness/processes';
 
 /**
  * The zero-setup quickstart: `npm start` with no database server and no Clutch account. PGlite cannot load
@@ -35,8 +35,9 @@ describe('npm start on embedded defaults', () => {
       expect((await fetch(`http://127.0.0.1:${cold.port}/docs-json`)).status).toBe(200);
       expect(existsSync(join(workDir, '.data', 'payment_adapter'))).toBe(true);
       expect(existsSync(join(workDir, '.data', 'clutch_sandbox'))).toBe(true);
-      expect(cold.launcher.output()).toContain('local-dev-key');
-      expect(cold.launcher.output()).toContain(`http://127.0.0.1:${cold.port}/docs`);
+      const banner = await waitForOutput(cold.launcher, 'Gift card payment adapter is ready');
+      expect(banner).toContain('local-dev-key');
+      expect(banner).toContain(`http://127.0.0.1:${cold.port}/docs`);
     } finally {
       await cold.launcher.kill();
     }

@@ -75,3 +75,13 @@ export async function waitForStatus(url: string, timeoutMs: number, wanted = 200
   }
   return status;
 }
+
+/**
+ * Resolves with the output once it contains `text`, or with what was printed when the time is up. A launcher
+ * prints its banner after its own health poll succeeds, which can be after the test's poll has.
+ */
+export async function waitForOutput(spawned: SpawnedProcess, text: string, timeoutMs = 10000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  while (!spawned.output().includes(text) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+  return spawned.output();
+}
