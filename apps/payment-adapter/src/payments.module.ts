@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { AuthorizationsController } from './authorizations/authorizations.controller';
+import { AuthorizationsRepository, PgAuthorizationsRepository } from './authorizations/authorizations.repository';
 import { AuthorizationsService } from './authorizations/authorizations.service';
 import { ChainLock } from './authorizations/chain-lock';
 import { LeaseFence } from './common/lease-fence';
@@ -49,6 +50,7 @@ import { WebhookSettings } from './webhooks/webhook.settings';
     RowLease,
     LeaseFence,
     ChainLock,
+    { provide: AuthorizationsRepository, useClass: PgAuthorizationsRepository },
     HoldsService,
     SettlementRecorder,
     ChainRepairRepository,

@@ -1,6 +1,6 @@
 import { Money, parseAmount } from '@gcpa/money';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { LeaseFence } from '../common/lease-fence';
 import { businessRule, notFound, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
@@ -9,6 +9,7 @@ import { PinLockoutService, PinVerdict } from '../security/pin-lockout.service';
 import { Settlement } from '../settlements/settlement.entity';
 import { SettlementsService } from '../settlements/settlements.service';
 import { Authorization } from './authorization.entity';
+import { AuthorizationsRepository } from './authorizations.repository';
 import { ChainLock } from './chain-lock';
 import { HoldOutcome, HoldsService } from './holds.service';
 import { newAuthorization } from './new-authorization';
@@ -25,7 +26,7 @@ export interface AuthorizeRequest {
 @Injectable()
 export class AuthorizationsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly authorizations: AuthorizationsRepository,
     private readonly vault: CardVault,
     private readonly holds: HoldsService,
     private readonly lock: ChainLock,
@@ -76,8 +77,7 @@ export class AuthorizationsService {
     idempotencyKey: string | undefined,
     onApproved: (manager: EntityManager) => Promise<void>,
   ): Promise<{ authorization: Authorization; outcome: HoldOutcome | null }> {
-    const repository = this.dataSource.getRepository(Authorization);
-    const existing = idempotencyKey ? await repository.findOneBy({ idempotencyKey }) : null;
+    const existing = idempotencyKey ? await this.authorizations.findByIdempotencyKey(idempotencyKey) : null;
     if (existing && existing.state !== 'PENDING' && existing.state !== 'FAILED') return { authorization: existing, outcome: null };
     if (!existing) {
       const created = newAuthorization({
@@ -91,7 +91,7 @@ export class AuthorizationsService {
       // A new authorization is inserted with its chain's lock already taken: one statement, no lock UPDATE and no
       // read back (the row is the one just written). A concurrent insert under the same key fails as before (23505).
       const lease = this.lock.newLease();
-      await this.dataSource.createQueryBuilder().insert().into(Authorization).values({ ...created, ...lease.columns }).updateEntity(false).execute();
+      await this.authorizations.insertLocked(created, lease.columns);
       created.lockOwner = lease.owner;
       // Its approval is the chain's last write of the request: the lock is released in that commit, with the PIN's success.
       return this.lock.runInserted(created.rootId, lease.owner, async () => ({
@@ -108,14 +108,14 @@ export class AuthorizationsService {
     // (the soak saw it turn an approved, reported hold back into FAILED, the hold orphaned at the provider).
     const { id, rootId } = existing;
     return this.lock.run(rootId, async () => {
-      let authorization = await repository.findOneByOrFail({ id });
+      let authorization = await this.authorizations.getById(id);
       if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
       // A retry after "not processed" (or a takeover after a crash): learn what the lost attempt did first.
       // While that cannot be known, no second hold: it could be declined for the first one's reservation.
       if (!(await this.repair.resolveChain(rootId, actor))) {
         throw providerUnavailable('An earlier attempt of this hold is still being confirmed with the provider; retry with the same Idempotency-Key', 'UNKNOWN');
       }
-      authorization = await repository.findOneByOrFail({ id });
+      authorization = await this.authorizations.getById(id);
       if (authorization.state !== 'PENDING' && authorization.state !== 'FAILED') return { authorization, outcome: null };
       await this.holds.transition(authorization, 'HOLD_RETRIED', {}, actor);
       return { authorization, outcome: await this.holds.place(authorization, request.pin, actor, false) };
@@ -123,17 +123,17 @@ export class AuthorizationsService {
   }
 
   async get(id: string): Promise<Authorization> {
-    const authorization = await this.dataSource.getRepository(Authorization).findOneBy({ id });
+    const authorization = await this.authorizations.findById(id);
     if (!authorization) throw notFound('authorization', id);
     return authorization;
   }
 
   chain(rootId: string): Promise<Authorization[]> {
-    return this.dataSource.getRepository(Authorization).find({ where: { rootId }, order: { createdAt: 'ASC' } });
+    return this.authorizations.chainOf(rootId);
   }
 
   settlementsOf(rootId: string): Promise<Settlement[]> {
-    return this.dataSource.getRepository(Settlement).find({ where: { rootAuthorizationId: rootId }, order: { createdAt: 'ASC' } });
+    return this.authorizations.settlementsOf(rootId);
   }
 
   /**

@@ -1,13 +1,14 @@
 import { GIFT_CARD_PROVIDER, GiftCardProvider, HoldResult, ProviderDeclinedError, ProviderError } from '@gcpa/gift-card-provider';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { LeaseFence } from '../common/lease-fence';
 import { HistoryService } from '../history/history.service';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { FoundTransaction, ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { Authorization } from './authorization.entity';
+import { AuthorizationsRepository } from './authorizations.repository';
 import { formatAmount } from '@gcpa/money';
 import { shortfallOf } from '../authorization-expiry/expiry-rules';
 import { AuthorizationEvent, decisionFor, nextAuthorizationState } from './authorization-state';
@@ -21,7 +22,7 @@ export type HoldOutcome = 'APPROVED' | 'DECLINED' | 'NOT_PROCESSED' | 'UNKNOWN';
 @Injectable()
 export class HoldsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly authorizations: AuthorizationsRepository,
     private readonly calls: ProviderCallsService,
     private readonly vault: CardVault,
     private readonly history: HistoryService,
@@ -45,7 +46,7 @@ export class HoldsService {
     const columns: Partial<Authorization> = { ...changes, state, updatedAt: new Date(), ...(closedReason ? { closedReason } : {}) };
     Object.assign(authorization, columns);
     const work = async (m: EntityManager) => {
-      await m.getRepository(Authorization).update(authorization.id, columns);
+      await this.authorizations.update(m, authorization.id, columns);
       await this.history.append(m, {
         orderId: authorization.orderId,
         authorizationId: authorization.id,
@@ -141,7 +142,7 @@ export class HoldsService {
   /** Records a hold that was declined, or not placed (nothing applied, or an outcome still unknown). */
   private async notPlaced(authorization: Authorization, error: ProviderError, actor: string, providerCallId?: string): Promise<HoldOutcome> {
     if (error instanceof ProviderDeclinedError) {
-      await this.dataSource.transaction(async (m) => {
+      await this.authorizations.transaction(async (m) => {
         await this.transition(authorization, 'HOLD_DECLINED', { decision: 'DECLINED', declineReason: error.reason }, actor, {
           providerCallId,
           providerMessage: error.providerMessage ?? null,
@@ -180,7 +181,7 @@ export class HoldsService {
       );
       await this.completeReauthorization(authorization, actor, providerCallId, m);
     };
-    await (manager ? work(manager) : this.dataSource.transaction(work));
+    await (manager ? work(manager) : this.authorizations.transaction(work));
   }
 
   /**
@@ -191,7 +192,7 @@ export class HoldsService {
    */
   private async completeReauthorization(link: Authorization, actor: string, providerCallId: string | undefined, m: EntityManager): Promise<void> {
     if (!link.previousId) return;
-    const previous = await m.getRepository(Authorization).findOneBy({ id: link.previousId });
+    const previous = await this.authorizations.findByIdIn(m, link.previousId);
     if (!previous || (previous.state !== 'OPEN' && previous.closedReason !== 'REAUTHORIZED')) return;
     if (previous.state === 'OPEN' && link.state === 'OPEN') {
       await this.transition(previous, 'REAUTHORIZED', { heldMinor: 0n, nextId: link.id }, actor, { providerCallId, detail: { nextAuthorizationId: link.id } }, m);

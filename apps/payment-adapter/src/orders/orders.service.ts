@@ -1,16 +1,11 @@
 import { maskSensitiveText } from '@gcpa/gift-card-provider';
 import { formatAmount } from '@gcpa/money';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { Authorization } from '../authorizations/authorization.entity';
 import { authorizationView, settlementView } from '../authorizations/authorization.view';
 import { notFound } from '../common/domain-errors';
-import { HistoryService } from '../history/history.service';
 import { fulfillmentView } from '../fulfillments/fulfillment.view';
-import { GiftCardFulfillment } from '../fulfillments/gift-card-fulfillment.entity';
 import { refundView } from '../refunds/refund.view';
-import { Refund } from '../refunds/refund.entity';
-import { Settlement } from '../settlements/settlement.entity';
+import { OrderViewRepository } from './order-view.repository';
 import { orderTotals, OrderTotalsMinor } from './order-totals';
 
 const amountOrNull = (minor: bigint | null, currency: string | null) => (minor === null || !currency ? null : formatAmount({ minor, currency }));
@@ -25,19 +20,10 @@ const totalsView = (t: OrderTotalsMinor, currency: string) => ({
 /** Everything that happened to the payments of one order, read in one repeatable-read snapshot. */
 @Injectable()
 export class OrdersService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly history: HistoryService,
-  ) {}
+  constructor(private readonly orders: OrderViewRepository) {}
 
   async payments(orderId: string) {
-    const { authorizations, settlements, refunds, fulfillments, events } = await this.dataSource.transaction('REPEATABLE READ', async (m) => ({
-      authorizations: await m.getRepository(Authorization).find({ where: { orderId }, order: { createdAt: 'ASC' } }),
-      settlements: await m.getRepository(Settlement).find({ where: { orderId }, order: { createdAt: 'ASC' } }),
-      refunds: await m.getRepository(Refund).find({ where: { orderId }, order: { createdAt: 'ASC' } }),
-      fulfillments: await m.getRepository(GiftCardFulfillment).find({ where: { orderId }, order: { createdAt: 'ASC' } }),
-      events: await this.history.forOrder(m, orderId),
-    }));
+    const { authorizations, settlements, refunds, fulfillments, events } = await this.orders.rowsOf(orderId);
     if (authorizations.length + settlements.length + refunds.length + fulfillments.length + events.length === 0) throw notFound('order', orderId);
 
     const totals = orderTotals({ authorizations, settlements, refunds });
