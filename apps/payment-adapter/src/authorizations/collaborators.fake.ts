@@ -1,0 +1,130 @@
+import { BalanceResult, GiftCardProvider, HoldResult, ProviderError, ReleaseResult } from '@gcpa/gift-card-provider';
+import { EntityManager } from 'typeorm';
+import { LeaseFence } from '../common/lease-fence';
+import { HistoryService } from '../history/history.service';
+import { NewPaymentEvent } from '../history/payment-event.entity';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
+import { FAKE_TX } from './authorizations.repository.fake';
+import { CallIntent, CallResult, FoundTransaction, ProviderCallsService, Resolution, ResolveOptions } from '../provider-calls/provider-calls.service';
+
+/**
+ * Hand-written doubles of what the authorization services call besides their repository, for unit tests
+ * against `InMemoryAuthorizationsRepository`. Each does the least its caller relies on, and keeps what it was asked.
+ */
+
+/** A fence without a lease to check: `transaction` runs its work at once. */
+export class PassThroughFence extends LeaseFence {
+  transactions = 0;
+  releasedWith = 0;
+
+  constructor() {
+    super(undefined as never);
+  }
+
+  override async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    this.transactions++;
+    return work(FAKE_TX);
+  }
+
+  override async releaseWith(): Promise<void> {
+    this.releasedWith++;
+  }
+
+  override async check(): Promise<void> {}
+}
+
+/** The history, kept in an array (no outbox). */
+export class RecordedHistory extends HistoryService {
+  readonly events: NewPaymentEvent[] = [];
+
+  override async append(_manager: EntityManager, ...events: NewPaymentEvent[]): Promise<void> {
+    this.events.push(...events);
+  }
+
+  types(): string[] {
+    return this.events.map((e) => e.type);
+  }
+}
+
+type Answer<T> = T | ProviderError;
+
+/** A provider answering each call from its queue, in order; an error in the queue is thrown. */
+export class ScriptedProvider {
+  readonly holds: Array<Answer<HoldResult>> = [];
+  readonly balances: Array<Answer<BalanceResult>> = [];
+  readonly releases: Array<Answer<ReleaseResult>> = [];
+  /** What each call was asked: the amounts of holds and balance reads, the hold ids of releases. */
+  readonly asked: Array<{ operation: 'hold' | 'balance' | 'releaseHold'; amountMinor?: bigint; holdId?: string; pin?: string }> = [];
+
+  readonly provider = {
+    name: 'scripted',
+    hold: async (input: Parameters<GiftCardProvider['hold']>[0]) => {
+      this.asked.push({ operation: 'hold', amountMinor: input.amount.minor, pin: input.card.pin });
+      return this.next(this.holds, 'hold');
+    },
+    balance: async (input: Parameters<GiftCardProvider['balance']>[0]) => {
+      this.asked.push({ operation: 'balance', pin: input.card.pin });
+      return this.next(this.balances, 'balance');
+    },
+    releaseHold: async (input: Parameters<GiftCardProvider['releaseHold']>[0]) => {
+      this.asked.push({ operation: 'releaseHold', holdId: input.holdId });
+      return this.next(this.releases, 'releaseHold');
+    },
+  } as unknown as GiftCardProvider;
+
+  private next<T>(queue: Array<Answer<T>>, operation: string): T {
+    const answer = queue.shift();
+    if (answer === undefined) throw new Error(`the test gave no answer for ${operation}`);
+    if (answer instanceof ProviderError) throw answer;
+    return answer;
+  }
+}
+
+/**
+ * The provider calls' bookkeeping without a database: `run` sends the call and applies a success in the same
+ * (pretend) commit; `resolve` answers the look-up of a lost call from its queue.
+ */
+export class ScriptedCalls {
+  readonly intents: Array<CallIntent & { id: string }> = [];
+  readonly resolutions: Resolution[] = [];
+  /** The ids of calls recorded APPLIED after a look-up (`recordApplied`). */
+  readonly recordedApplied: string[] = [];
+
+  async run<T>(
+    intent: CallIntent,
+    call: (requestId: string) => Promise<T>,
+    _describe: (value: T) => unknown,
+    applySuccess?: (manager: EntityManager, value: T, record: ProviderCall) => Promise<void>,
+  ): Promise<CallResult<T>> {
+    const id = `call-${this.intents.length + 1}`;
+    this.intents.push({ ...intent, id });
+    const record = { id, ...intent } as unknown as ProviderCall;
+    try {
+      const value = await call(`request-${id}`);
+      if (applySuccess) await applySuccess(FAKE_TX, value, record);
+      return { ok: true, value, call: record };
+    } catch (error) {
+      if (error instanceof ProviderError) return { ok: false, error, call: record };
+      throw error;
+    }
+  }
+
+  async resolve(_call: ProviderCall, options: ResolveOptions = {}): Promise<Resolution> {
+    const resolution = this.resolutions.shift() ?? { applied: 'unknown' };
+    if (resolution.applied === true && options.onApplied) await options.onApplied(FAKE_TX, resolution.transaction);
+    if (resolution.applied === false && options.onNotApplied) await options.onNotApplied(FAKE_TX);
+    return resolution;
+  }
+
+  async recordApplied(_manager: EntityManager, call: ProviderCall, _found: FoundTransaction): Promise<void> {
+    this.recordedApplied.push(call.id);
+  }
+
+  operations(): string[] {
+    return this.intents.map((i) => i.operation);
+  }
+
+  asService(): ProviderCallsService {
+    return this as unknown as ProviderCallsService;
+  }
+}
