@@ -13,9 +13,9 @@ function uniqueViolation(constraint: string): QueryFailedError {
 
 /**
  * `SettlementsRepository` in Maps, for unit tests. Rows are stored and answered as copies, so that what a
- * service changes on its own objects counts only once it was written. `tx` is ignored; `transaction(work)` just
- * runs `work` (nothing is rolled back). The unique indexes on the invoice per chain and on the idempotency
- * key are enforced as PostgreSQL does, with the same error.
+ * service changes on its own objects counts only once it was written. `tx` is ignored; `transaction(work)`
+ * runs `work` with a stand-in manager (nothing is rolled back). The unique indexes on the invoice per chain
+ * and on the idempotency key are enforced as PostgreSQL does, with the same error.
  */
 export class InMemorySettlementsRepository extends SettlementsRepository {
   /** The stored settlements by id. */
@@ -34,7 +34,8 @@ export class InMemorySettlementsRepository extends SettlementsRepository {
   }
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return work(undefined as never);
+    // A stand-in, not undefined: callers tell "in a caller's transaction" from "open one" by its presence.
+    return work({} as EntityManager);
   }
 
   async settlement(id: string): Promise<Settlement | null> {

@@ -28,6 +28,8 @@ import { InMemorySettlementsRepository } from './settlements.repository.fake';
 import { SettleRequest, SettlementsService } from './settlements.service';
 
 const ACTOR = 'oms';
+/** Stands for a transaction's EntityManager: the recorder writes in a caller's transaction when it is given one. */
+const TX = {} as EntityManager;
 
 /** A fence without a lease: each transaction is the work alone; a release made with it is counted. */
 class PassThroughFence extends LeaseFence {
@@ -36,7 +38,7 @@ class PassThroughFence extends LeaseFence {
     super(undefined as never);
   }
   override transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return work(undefined as never);
+    return work(TX);
   }
   override async releaseWith(): Promise<void> {
     this.releases++;
@@ -97,7 +99,7 @@ function callsResolving(resolution: Resolution) {
       try {
         const value = await call(record.id);
         record.providerTransactionId = (value as RedeemResult).transactionId;
-        await applySuccess?.(undefined as never, value, record);
+        await applySuccess?.(TX, value, record);
         return { ok: true, value, call: record };
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
@@ -105,7 +107,7 @@ function callsResolving(resolution: Resolution) {
       }
     },
     async resolve(_call: ProviderCall, options: ResolveOptions = {}): Promise<Resolution> {
-      if (resolution.applied === true) await options.onApplied?.(undefined as never, resolution.transaction);
+      if (resolution.applied === true) await options.onApplied?.(TX, resolution.transaction);
       return resolution;
     },
   };
@@ -432,7 +434,7 @@ describe('SettlementsService.settleNow and failOpen', () => {
     const link = w.openHold(5000n);
     const waiting = await w.service.create(w.request(link, { mode: 'batch', invoiceId: 'INV-1' }), ACTOR, 'oms:K-1');
     const done = await w.service.create(w.request(link, { mode: 'batch', invoiceId: 'INV-2', amount: '10.00' }), ACTOR, 'oms:K-2');
-    await w.repository.update(undefined as never, done.id, { status: 'SETTLED' });
+    await w.repository.update(TX, done.id, { status: 'SETTLED' });
 
     await w.service.failOpen(link.id, 'AUTHORIZATION_CLOSED', ACTOR);
 
