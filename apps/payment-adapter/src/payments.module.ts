@@ -21,6 +21,7 @@ import { SettlementsController } from './settlements/settlements.controller';
 import { SettlementsService } from './settlements/settlements.service';
 import { SettlementReads } from './settlements/settlement-reads.service';
 import { SettlementRecorder } from './settlements/settlement-recorder';
+import { PgSettlementsRepository, SettlementsRepository } from './settlements/settlements.repository';
 import { WebhookDeliveries } from './webhooks/webhook-deliveries.repository';
 import { WebhookOutbox } from './webhooks/webhook-outbox';
 import { WebhookSettings } from './webhooks/webhook.settings';
@@ -52,6 +53,7 @@ import { WebhookSettings } from './webhooks/webhook.settings';
     ChainLock,
     { provide: AuthorizationsRepository, useClass: PgAuthorizationsRepository },
     HoldsService,
+    { provide: SettlementsRepository, useClass: PgSettlementsRepository },
     SettlementRecorder,
     ChainRepairRepository,
     ChainRepair,

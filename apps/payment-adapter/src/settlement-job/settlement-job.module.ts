@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AdapterConfig } from '../config/adapter.config';
 import { PaymentsModule } from '../payments.module';
+import { PgSettlementsRepository, SettlementsRepository } from '../settlements/settlements.repository';
 import { CronSchedule } from './cron-schedule';
 import { SettlementClaims } from './settlement-claims';
 import { SettlementJobMetrics } from './settlement-job.metrics';
@@ -19,6 +20,7 @@ import { SettlementOperations } from './settlement-operations.service';
     SettlementClaims,
     SettlementJob,
     SettlementJobMetrics,
+    { provide: SettlementsRepository, useClass: PgSettlementsRepository },
     SettlementOperations,
     CronSchedule,
     SettlementJobScheduler,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { businessRule, notFound } from '../common/domain-errors';
 import { Settlement } from '../settlements/settlement.entity';
+import { SettlementsRepository } from '../settlements/settlements.repository';
 import { SettlementsService } from '../settlements/settlements.service';
 import { ListSettlementsQuery } from './dto/settlement-list.dto';
 
@@ -15,21 +15,15 @@ export interface Page<T> {
 @Injectable()
 export class SettlementOperations {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: SettlementsRepository,
     private readonly settlements: SettlementsService,
   ) {}
 
   /** Keyset paging in creation order; the cursor is the last settlement id of the previous page. */
   async list(query: ListSettlementsQuery): Promise<Page<Settlement>> {
     const limit = query.limit ?? 50;
-    const builder = this.dataSource.getRepository(Settlement).createQueryBuilder('s').orderBy('s.created_at', 'ASC').addOrderBy('s.id', 'ASC').limit(limit + 1);
-    if (query.status) builder.andWhere('s.status = :status', { status: query.status });
-    if (query.mode) builder.andWhere('s.mode = :mode', { mode: query.mode });
-    if (query.orderId) builder.andWhere('s.order_id = :orderId', { orderId: query.orderId });
-    if (query.cursor) {
-      builder.andWhere('(s.created_at, s.id) > (SELECT c.created_at, c.id FROM settlement c WHERE c.id = :cursor)', { cursor: query.cursor });
-    }
-    const rows = await builder.getMany();
+    // One row more than the page tells whether another page follows.
+    const rows = await this.repository.page({ status: query.status, mode: query.mode, orderId: query.orderId, cursor: query.cursor }, limit + 1);
     const items = rows.slice(0, limit);
     return { items, nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }
@@ -39,7 +33,7 @@ export class SettlementOperations {
    * (a sync one's outcome was the OMS's answer; the OMS settles again with a new request).
    */
   async retry(id: string, actor: string): Promise<Settlement> {
-    const settlement = await this.dataSource.getRepository(Settlement).findOneBy({ id });
+    const settlement = await this.repository.settlement(id);
     if (!settlement) throw notFound('settlement', id);
     if (settlement.status !== 'FAILED') {
       throw businessRule('SETTLEMENT_NOT_FAILED', `Settlement ${id} is ${settlement.status}; only a FAILED settlement can be retried`, { status: settlement.status });

@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
-import { Authorization } from '../authorizations/authorization.entity';
 import { authorizationView, settlementView } from '../authorizations/authorization.view';
 import { notFound } from '../common/domain-errors';
-import { Settlement } from './settlement.entity';
+import { SettlementsRepository } from './settlements.repository';
 
 /**
  * `GET /v1/settlements/{id}`: one settlement as the OMS polls it (a batch one after its 202), with the
@@ -12,13 +10,13 @@ import { Settlement } from './settlement.entity';
  */
 @Injectable()
 export class SettlementReads {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly settlements: SettlementsRepository) {}
 
   async read(id: string) {
-    const settlement = await this.dataSource.getRepository(Settlement).findOneBy({ id });
+    const settlement = await this.settlements.settlement(id);
     if (!settlement) throw notFound('settlement', id);
     const ids = [settlement.servedAuthorizationId, settlement.advancedAuthorizationId].filter((a): a is string => !!a);
-    const authorizations = ids.length ? await this.dataSource.getRepository(Authorization).findBy(ids.map((a) => ({ id: a }))) : [];
+    const authorizations = ids.length ? await this.settlements.authorizations(ids) : [];
     const byId = new Map(authorizations.map((a) => [a.id, a]));
     const served = settlement.servedAuthorizationId ? byId.get(settlement.servedAuthorizationId) : undefined;
     const advanced = settlement.advancedAuthorizationId ? byId.get(settlement.advancedAuthorizationId) : undefined;

@@ -9,6 +9,7 @@ import { nextSettlementStatus, SettlementEvent } from '../authorizations/authori
 import { HoldsService } from '../authorizations/holds.service';
 import { nextLinkOf } from '../authorizations/new-authorization';
 import { Settlement } from './settlement.entity';
+import { SettlementsRepository } from './settlements.repository';
 
 /**
  * What a settlement's progress writes: its transitions, and a redeem that happened with the advanced hold it
@@ -22,6 +23,7 @@ export class SettlementRecorder {
     private readonly history: HistoryService,
     private readonly metrics: Metrics,
     private readonly fence: LeaseFence,
+    private readonly settlements: SettlementsRepository,
   ) {}
 
   /**
@@ -39,7 +41,7 @@ export class SettlementRecorder {
   ): Promise<Authorization | null> {
     const remainder = link.heldMinor - redeemedMinor;
     const advanced = !settlement.final && remainder > 0n ? nextLinkOf(link, remainder) : null;
-    if (advanced) await m.getRepository(Authorization).insert(advanced);
+    if (advanced) await this.settlements.insertAdvancedLink(m, advanced);
     await this.holds.transition(
       link,
       advanced ? 'SUPERSEDED' : 'SETTLED',
@@ -87,7 +89,7 @@ export class SettlementRecorder {
     const columns: Partial<Settlement> = { ...changes, status, updatedAt: new Date(), ...(done ? { leaseOwner: null, leaseUntil: null } : {}) };
     Object.assign(settlement, columns);
     const work = async (m: EntityManager) => {
-      await m.getRepository(Settlement).update(settlement.id, columns);
+      await this.settlements.update(m, settlement.id, columns);
       await this.history.append(m, {
         orderId: settlement.orderId,
         authorizationId: settlement.servedAuthorizationId ?? settlement.authorizationId,

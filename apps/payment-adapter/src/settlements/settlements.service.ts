@@ -2,7 +2,6 @@ import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderDeclinedError, RedeemResu
 import { formatAmount, Money, parseAmount } from '@gcpa/money';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { businessRule, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
 import { LeaseFence } from '../common/lease-fence';
@@ -15,6 +14,7 @@ import { HoldsService } from '../authorizations/holds.service';
 import { invoiceAlreadySettled, isUniqueViolation, sameInvoice } from './invoice-once';
 import { SettlementRecorder } from './settlement-recorder';
 import { Settlement } from './settlement.entity';
+import { SettlementsRepository } from './settlements.repository';
 
 export interface SettleRequest {
   authorizationId: string;
@@ -37,7 +37,7 @@ export type ProcessOutcome =
 @Injectable()
 export class SettlementsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly settlements: SettlementsRepository,
     private readonly lock: ChainLock,
     private readonly holds: HoldsService,
     private readonly calls: ProviderCallsService,
@@ -50,7 +50,7 @@ export class SettlementsService {
   ) {}
 
   async create(request: SettleRequest, actor: string, idempotencyKey?: string): Promise<Settlement> {
-    const named = await this.dataSource.getRepository(Authorization).findOneBy({ id: request.authorizationId });
+    const named = await this.settlements.authorization(request.authorizationId);
     if (!named) throw notFound('authorization', request.authorizationId);
     let amount: Money;
     try {
@@ -61,11 +61,11 @@ export class SettlementsService {
     if (amount.minor <= 0n) throw validationFailed([{ field: 'amount', problems: ['amount must be greater than zero'] }]);
 
     if (idempotencyKey) {
-      const existing = await this.dataSource.getRepository(Settlement).findOneBy({ idempotencyKey });
+      const existing = await this.settlements.byIdempotencyKey(idempotencyKey);
       if (existing) return existing;
     }
     // An invoice settles once per chain, whatever key the OMS sends it under (checked again by a unique index).
-    const byInvoice = () => this.dataSource.getRepository(Settlement).findOneBy({ rootAuthorizationId: named.rootId, invoiceId: request.invoiceId });
+    const byInvoice = () => this.settlements.byInvoice(named.rootId, request.invoiceId);
     const answerFor = (earlier: Settlement) => {
       if (sameInvoice(earlier, amount.minor) === 'CONFLICT') throw invoiceAlreadySettled(earlier);
       return earlier;
@@ -79,7 +79,7 @@ export class SettlementsService {
         heldAmount: formatAmount({ minor: open.heldMinor, currency: open.currency }),
       });
     }
-    const settlement = this.dataSource.getRepository(Settlement).create({
+    const settlement: Settlement = Object.assign(new Settlement(), {
       id: randomUUID(),
       orderId: named.orderId,
       authorizationId: named.id,
@@ -99,10 +99,10 @@ export class SettlementsService {
       nextAttemptAt: new Date(),
       createdAt: new Date(),
       updatedAt: new Date(),
-    });
+    } satisfies Partial<Settlement>);
     try {
-      await this.dataSource.transaction(async (m) => {
-        await m.getRepository(Settlement).insert(settlement);
+      await this.settlements.transaction(async (m) => {
+        await this.settlements.insert(m, settlement);
         await this.history.append(m, {
           orderId: settlement.orderId,
           authorizationId: named.id,
@@ -120,7 +120,7 @@ export class SettlementsService {
       // A request racing this one stored the invoice (or this key) first: answer with its settlement.
       const winner = await byInvoice();
       if (winner) return answerFor(winner);
-      const sameKey = idempotencyKey ? await this.dataSource.getRepository(Settlement).findOneBy({ idempotencyKey }) : null;
+      const sameKey = idempotencyKey ? await this.settlements.byIdempotencyKey(idempotencyKey) : null;
       if (sameKey) return sameKey;
       throw error;
     }
@@ -129,11 +129,11 @@ export class SettlementsService {
 
   /** Settles one settlement now. Sync requests and the batch job both come here. */
   async process(settlementId: string, actor: string): Promise<ProcessOutcome> {
-    const first = await this.dataSource.getRepository(Settlement).findOneBy({ id: settlementId });
+    const first = await this.settlements.settlement(settlementId);
     if (!first) throw notFound('settlement', settlementId);
     return this.lock.run(first.rootAuthorizationId, async () => {
       const resolved = await this.repair.resolveChain(first.rootAuthorizationId, actor);
-      const settlement = (await this.dataSource.getRepository(Settlement).findOneBy({ id: settlementId }))!;
+      const settlement = (await this.settlements.settlement(settlementId))!;
       if (settlement.status === 'SETTLED' || settlement.status === 'FAILED') return { kind: settlement.status, settlement };
       if (!resolved) return { kind: 'RETRY', settlement, unknown: true, message: 'An earlier provider call on this authorization is still unresolved' };
 
@@ -216,12 +216,12 @@ export class SettlementsService {
   }
 
   async openLink(rootId: string): Promise<Authorization | null> {
-    return this.dataSource.getRepository(Authorization).findOneBy({ rootId, state: 'OPEN' });
+    return this.settlements.openLinkOf(rootId);
   }
 
   /** Open batch settlements of a chain that can no longer be served (rule 7: the order was cancelled). */
   async failOpen(rootId: string, reason: string, actor: string): Promise<void> {
-    const open = await this.dataSource.getRepository(Settlement).findBy({ rootAuthorizationId: rootId, status: 'OPEN' });
+    const open = await this.settlements.openOf(rootId);
     for (const settlement of open) await this.fail(settlement, reason, actor);
   }
 
