@@ -2,8 +2,7 @@ import { GIFT_CARD_PROVIDER, GiftCardProvider, IssueResult, ProviderDeclinedErro
 import { formatAmount, Money, parseAmount } from '@gcpa/money';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
-import { Authorization } from '../authorizations/authorization.entity';
+import { EntityManager } from 'typeorm';
 import { CardVault, ProtectedCard } from '../card-data/card-vault';
 import { businessRule, DomainError, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { LeaseFence } from '../common/lease-fence';
@@ -15,6 +14,7 @@ import { RefundLock } from './refund-lock';
 import { allocateRefund } from './refund-allocation';
 import { decideRefund, nextRefundStatus, RefundDecision, RefundEvent, RefundKind } from './refund-state';
 import { newCardLine, Refund, RefundAllocation } from './refund.entity';
+import { OrderRefundable, RefundsRepository } from './refunds.repository';
 import { FulfillmentResult, FulfillmentsService, Revealed } from '../fulfillments/fulfillments.service';
 import { GiftCardFulfillment } from '../fulfillments/gift-card-fulfillment.entity';
 import { Metrics } from '../observability/metrics';
@@ -40,11 +40,6 @@ interface RefundTarget {
   settlement: Settlement | null;
   settlementRefundedMinor: bigint;
   toSettledCard: boolean;
-}
-
-interface OrderRefundable {
-  settledMinor: bigint;
-  refundedMinor: bigint;
 }
 
 /** The 422 of a refund over the ceiling, naming what is left to refund (of the order, or of the settlement). */
@@ -74,9 +69,6 @@ function refundRefused(decision: RefundDecision & { accepted: false }, amount: M
 
 /** What a refund request is answered with: one refund, or a refund that named only its order with its parts. */
 export type RefundAnswer = { refund: Refund; newCard?: Revealed } | { allocation: RefundAllocation; parts: Refund[] };
-
-const isDuplicateKey = (error: unknown) =>
-  error instanceof QueryFailedError && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
 
 /** The error of a refund (or part) that did not succeed in this attempt. */
 function refundNotDone(refund: Refund, attempt: Attempt): DomainError {
@@ -113,7 +105,7 @@ type Attempt =
 @Injectable()
 export class RefundsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly refunds: RefundsRepository,
     private readonly calls: ProviderCallsService,
     private readonly vault: CardVault,
     private readonly history: HistoryService,
@@ -146,7 +138,7 @@ export class RefundsService {
     if (request.toNewCard !== undefined) return this.refundToNewCard(request, amount, actor, idempotencyKey, grants);
     if (!hasSettlement && !hasCard) return this.refundAcrossCards(request, amount, actor, idempotencyKey);
 
-    const refund = (await this.byKey(idempotencyKey)) ?? (await this.accept(request, amount, actor, idempotencyKey, grants));
+    const refund = (await this.refunds.byKey(idempotencyKey)) ?? (await this.accept(request, amount, actor, idempotencyKey, grants));
     const attempt = await this.lock.run(refund.id, () => this.advance(refund, actor));
     if (attempt.kind === 'SUCCEEDED') return { refund };
     throw refundNotDone(refund, attempt);
@@ -159,16 +151,16 @@ export class RefundsService {
    * resolution and PIN kept encrypted until shown once as a sold card. A retry with the key continues the same line.
    */
   private async refundToNewCard(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string, grants: RefundGrants): Promise<RefundAnswer> {
-    const refund = (await this.byKey(idempotencyKey)) ?? (await this.acceptToNewCard(request, amount, actor, idempotencyKey, grants));
+    const refund = (await this.refunds.byKey(idempotencyKey)) ?? (await this.acceptToNewCard(request, amount, actor, idempotencyKey, grants));
     const newCard = await this.lock.run(refund.id, () => this.loadNewCard(refund, actor));
     return { refund, newCard };
   }
 
   private async acceptToNewCard(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string, grants: RefundGrants): Promise<Refund> {
     try {
-      return await this.dataSource.transaction(async (m) => {
-        await m.query(`SELECT pg_advisory_xact_lock(hashtext('refund-order:' || $1::text))`, [request.orderId]);
-        const order = await this.orderRefundable(m, request.orderId, amount.currency);
+      return await this.refunds.transaction(async (m) => {
+        await this.refunds.lockOrder(m, request.orderId);
+        const order = await this.refunds.orderRefundable(m, request.orderId, amount.currency);
         // A new card is no card of another tender: within the ceiling it is a refund, beyond it a credit.
         const decision = decideRefund(amount.minor, {
           orderSettledMinor: order.settledMinor,
@@ -198,8 +190,8 @@ export class RefundsService {
         });
       });
     } catch (error) {
-      if (isDuplicateKey(error)) {
-        const existing = await this.byKey(idempotencyKey);
+      if (this.refunds.isDuplicateKey(error)) {
+        const existing = await this.refunds.byKey(idempotencyKey);
         if (existing) return existing;
       }
       throw error;
@@ -211,7 +203,7 @@ export class RefundsService {
    * SUCCEEDED with the card once it is loaded. What to show once comes from the fulfillment (empty after).
    */
   private async loadNewCard(refund: Refund, actor: string): Promise<Revealed> {
-    Object.assign(refund, await this.dataSource.getRepository(Refund).findOneByOrFail({ id: refund.id }));
+    Object.assign(refund, await this.refunds.reload(refund.id));
     if (refund.status === 'FAILED') throw refundNotDone(refund, { kind: 'FAILED' });
     let made: FulfillmentResult;
     try {
@@ -251,18 +243,12 @@ export class RefundsService {
    * wait, encrypted, for the OMS's retry with its key). Only refunds quiet for `quietMs`, one worker each.
    */
   async finishLoadedNewCards(limit: number, quietMs: number, actor: string): Promise<number> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT r.id FROM refund r
-        WHERE r.status = 'PENDING' AND r.to_new_card AND r.updated_at < now() - make_interval(secs => $2::double precision / 1000)
-          AND EXISTS (SELECT 1 FROM gift_card_fulfillment f WHERE f.order_id = r.order_id AND f.line_id = 'refund:' || r.id::text AND f.status = 'COMPLETED')
-        ORDER BY r.updated_at LIMIT $1`,
-      [limit, quietMs],
-    );
+    const ids = await this.refunds.loadedNewCards(limit, quietMs);
     let finished = 0;
-    for (const { id } of rows) {
+    for (const id of ids) {
       const done = await this.lock.tryRun(id, 0, async () => {
         const refund = await this.getRefund(id);
-        const card = await this.dataSource.getRepository(GiftCardFulfillment).findOneBy({ orderId: refund.orderId, lineId: newCardLine(refund.id) });
+        const card = await this.refunds.newCardFulfillmentOf(refund);
         if (refund.status !== 'PENDING' || card?.status !== 'COMPLETED') return false;
         await this.recordNewCard(refund, card, actor);
         return true;
@@ -286,15 +272,15 @@ export class RefundsService {
 
   /** A refund by its id: one refund (a part too), or a refund that named only its order, with its parts. */
   async get(id: string): Promise<RefundAnswer> {
-    const refund = await this.dataSource.getRepository(Refund).findOneBy({ id });
+    const refund = await this.refunds.findById(id);
     if (refund) return { refund };
-    const allocation = await this.dataSource.getRepository(RefundAllocation).findOneBy({ id });
+    const allocation = await this.refunds.allocationById(id);
     if (!allocation) throw notFound('refund', id);
-    return { allocation, parts: await this.partsOf(allocation.id) };
+    return { allocation, parts: await this.refunds.partsOf(allocation.id) };
   }
 
   private async getRefund(id: string): Promise<Refund> {
-    const refund = await this.dataSource.getRepository(Refund).findOneBy({ id });
+    const refund = await this.refunds.findById(id);
     if (!refund) throw notFound('refund', id);
     return refund;
   }
@@ -308,8 +294,8 @@ export class RefundsService {
    * the answer: 201 when all succeeded, 503 while any is unconfirmed or not processed, 422 when one was declined.
    */
   private async refundAcrossCards(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string): Promise<RefundAnswer> {
-    const allocation = (await this.allocationByKey(idempotencyKey)) ?? (await this.acceptAcrossCards(request, amount, actor, idempotencyKey));
-    const parts = await this.partsOf(allocation.id);
+    const allocation = (await this.refunds.allocationByKey(idempotencyKey)) ?? (await this.acceptAcrossCards(request, amount, actor, idempotencyKey));
+    const parts = await this.refunds.partsOf(allocation.id);
     const attempts: Array<{ part: Refund; attempt: Attempt }> = [];
     for (const part of parts) attempts.push({ part, attempt: await this.lock.run(part.id, () => this.advance(part, actor)) });
     const unfinished = attempts.find((a) => a.attempt.kind !== 'SUCCEEDED' && a.attempt.kind !== 'FAILED');
@@ -333,7 +319,7 @@ export class RefundsService {
   }
 
   forOrder(orderId: string): Promise<Refund[]> {
-    return this.dataSource.getRepository(Refund).find({ where: { orderId }, order: { createdAt: 'ASC' } });
+    return this.refunds.forOrder(orderId);
   }
 
   /**
@@ -353,25 +339,13 @@ export class RefundsService {
     return { refund, outcome: kind === 'REJECTED' ? 'NOT_APPLIED' : kind };
   }
 
-  private byKey(idempotencyKey: string): Promise<Refund | null> {
-    return this.dataSource.getRepository(Refund).findOneBy({ idempotencyKey });
-  }
-
-  private allocationByKey(idempotencyKey: string): Promise<RefundAllocation | null> {
-    return this.dataSource.getRepository(RefundAllocation).findOneBy({ idempotencyKey });
-  }
-
-  private partsOf(allocationId: string): Promise<Refund[]> {
-    return this.dataSource.getRepository(Refund).find({ where: { allocationId }, order: { partIndex: 'ASC' } });
-  }
-
   /** The allocation and its parts, stored PENDING under the order's lock (see `refundAcrossCards`). */
   private async acceptAcrossCards(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string): Promise<RefundAllocation> {
     try {
-      return await this.dataSource.transaction(async (m) => {
-        await m.query(`SELECT pg_advisory_xact_lock(hashtext('refund-order:' || $1::text))`, [request.orderId]);
-        const cards = await this.settledCards(m, request.orderId, amount.currency);
-        const order = await this.orderRefundable(m, request.orderId, amount.currency);
+      return await this.refunds.transaction(async (m) => {
+        await this.refunds.lockOrder(m, request.orderId);
+        const cards = await this.refunds.settledCards(m, request.orderId, amount.currency);
+        const order = await this.refunds.orderRefundable(m, request.orderId, amount.currency);
         const decision = allocateRefund(
           amount.minor,
           cards.map((c) => ({ cardHash: c.hash, settledMinor: c.settledMinor, refundedMinor: c.refundedMinor, lastSettledAt: c.lastSettledAt })),
@@ -391,7 +365,7 @@ export class RefundsService {
             },
           );
         }
-        const allocation = m.getRepository(RefundAllocation).create({
+        const allocation = Object.assign(new RefundAllocation(), {
           id: randomUUID(),
           orderId: request.orderId,
           idempotencyKey,
@@ -399,7 +373,7 @@ export class RefundsService {
           amountMinor: amount.minor,
           createdAt: new Date(),
         });
-        await m.getRepository(RefundAllocation).insert(allocation);
+        await this.refunds.insertAllocation(m, allocation);
         for (const [index, part] of decision.parts.entries()) {
           const card = cards.find((c) => c.hash === part.cardHash)!;
           await this.storePending(m, {
@@ -418,40 +392,12 @@ export class RefundsService {
         return allocation;
       });
     } catch (error) {
-      if (isDuplicateKey(error)) {
-        const existing = await this.allocationByKey(idempotencyKey);
+      if (this.refunds.isDuplicateKey(error)) {
+        const existing = await this.refunds.allocationByKey(idempotencyKey);
         if (existing) return existing;
       }
       throw error;
     }
-  }
-
-  /**
-   * The cards SETTLED settlements of the order redeemed from, in `currency`: what each settled, what the order
-   * refunded to it (pending and succeeded), and when its most recent settlement was made. One statement.
-   */
-  private async settledCards(m: EntityManager, orderId: string, currency: string): Promise<Array<ProtectedCard & { settledMinor: bigint; refundedMinor: bigint; lastSettledAt: Date }>> {
-    const rows: Array<{ card_hash: string; card_encrypted: string; card_last4: string; settled: string; refunded: string; last_settled_at: Date }> = await m.query(
-      `SELECT a.card_hash,
-              (array_agg(a.card_encrypted ORDER BY s.created_at DESC))[1] AS card_encrypted,
-              (array_agg(a.card_last4 ORDER BY s.created_at DESC))[1] AS card_last4,
-              SUM(s.settled_minor)::text AS settled,
-              max(s.created_at) AS last_settled_at,
-              (SELECT COALESCE(SUM(r.amount_minor), 0) FROM refund r
-                WHERE r.order_id = $1 AND r.currency = $2 AND r.card_hash = a.card_hash AND r.status IN ('PENDING', 'SUCCEEDED'))::text AS refunded
-         FROM settlement s JOIN authorization_hold a ON a.id = COALESCE(s.served_authorization_id, s.authorization_id)
-        WHERE s.order_id = $1 AND s.currency = $2 AND s.status = 'SETTLED'
-        GROUP BY a.card_hash`,
-      [orderId, currency],
-    );
-    return rows.map((r) => ({
-      hash: r.card_hash,
-      encrypted: r.card_encrypted,
-      last4: r.card_last4,
-      settledMinor: BigInt(r.settled),
-      refundedMinor: BigInt(r.refunded),
-      lastSettledAt: new Date(r.last_settled_at),
-    }));
   }
 
   /** Stores one refund PENDING with its history, in the caller's transaction. */
@@ -472,7 +418,7 @@ export class RefundsService {
       detail: Record<string, unknown>;
     },
   ): Promise<Refund> {
-    const refund = m.getRepository(Refund).create({
+    const refund = Object.assign(new Refund(), {
       id: randomUUID(),
       orderId: r.orderId,
       settlementId: r.settlementId,
@@ -495,7 +441,7 @@ export class RefundsService {
       createdAt: new Date(),
       updatedAt: new Date(),
     });
-    await m.getRepository(Refund).insert(refund);
+    await this.refunds.insertRefund(m, refund);
     await this.history.append(m, {
       orderId: refund.orderId,
       authorizationId: r.authorizationId,
@@ -519,10 +465,10 @@ export class RefundsService {
    */
   private async accept(request: RefundRequest, amount: Money, actor: string, idempotencyKey: string, grants: RefundGrants): Promise<Refund> {
     try {
-      return await this.dataSource.transaction(async (m) => {
-        await m.query(`SELECT pg_advisory_xact_lock(hashtext('refund-order:' || $1::text))`, [request.orderId]);
+      return await this.refunds.transaction(async (m) => {
+        await this.refunds.lockOrder(m, request.orderId);
         const target = request.settlementId ? await this.settledCard(m, request, amount) : await this.namedCard(m, request);
-        const order = await this.orderRefundable(m, request.orderId, amount.currency);
+        const order = await this.refunds.orderRefundable(m, request.orderId, amount.currency);
         const decision = decideRefund(amount.minor, {
           orderSettledMinor: order.settledMinor,
           orderRefundedMinor: order.refundedMinor,
@@ -545,8 +491,8 @@ export class RefundsService {
       });
     } catch (error) {
       // Another worker with the same key got there first (a takeover racing a slow original): resume its refund.
-      if (isDuplicateKey(error)) {
-        const existing = await this.byKey(idempotencyKey);
+      if (this.refunds.isDuplicateKey(error)) {
+        const existing = await this.refunds.byKey(idempotencyKey);
         if (existing) return existing;
       }
       throw error;
@@ -558,7 +504,7 @@ export class RefundsService {
    * of this order, SETTLED and in the refund's currency; what is already refunded of it is counted too.
    */
   private async settledCard(m: EntityManager, request: RefundRequest, amount: Money): Promise<RefundTarget> {
-    const settlement = await m.getRepository(Settlement).findOne({ where: { id: request.settlementId! }, lock: { mode: 'pessimistic_write' } });
+    const settlement = await this.refunds.lockSettlement(m, request.settlementId!);
     if (!settlement) throw notFound('settlement', request.settlementId!);
     if (settlement.orderId !== request.orderId) {
       throw businessRule('SETTLEMENT_NOT_IN_ORDER', `Settlement ${settlement.id} does not belong to order ${request.orderId}`);
@@ -571,39 +517,21 @@ export class RefundsService {
     if (settlement.currency !== amount.currency) {
       throw businessRule('CURRENCY_MISMATCH', `Settlement ${settlement.id} is in ${settlement.currency}, not ${amount.currency}`);
     }
-    const [{ total }] = await m.query(
-      `SELECT COALESCE(SUM(amount_minor), 0)::text AS total FROM refund WHERE settlement_id = $1 AND status IN ('PENDING', 'SUCCEEDED')`,
-      [settlement.id],
-    );
-    const authorization = await m.getRepository(Authorization).findOneByOrFail({ id: settlement.servedAuthorizationId ?? settlement.authorizationId });
+    const settlementRefundedMinor = await this.refunds.refundedOfSettlement(m, settlement.id);
+    const card = await this.refunds.cardOfAuthorization(m, settlement.servedAuthorizationId ?? settlement.authorizationId);
     return {
       settlement,
-      settlementRefundedMinor: BigInt(total),
+      settlementRefundedMinor,
       toSettledCard: true,
-      card: { hash: authorization.cardHash, encrypted: authorization.cardEncrypted, last4: authorization.cardLast4 },
+      card,
     };
   }
 
   /** A refund to a card named by number: it fits only a card a SETTLED settlement of this order redeemed from. */
   private async namedCard(m: EntityManager, request: RefundRequest): Promise<RefundTarget> {
     const card = this.vault.protect(request.cardNumber!);
-    const [{ settled }] = await m.query(
-      `SELECT EXISTS (
-         SELECT 1 FROM settlement s JOIN authorization_hold a ON a.id = COALESCE(s.served_authorization_id, s.authorization_id)
-          WHERE s.order_id = $1 AND s.status = 'SETTLED' AND a.card_hash = $2) AS settled`,
-      [request.orderId, card.hash],
-    );
-    return { card, settlement: null, settlementRefundedMinor: 0n, toSettledCard: settled === true };
-  }
-
-  /** What the order settled on gift cards in `currency`, and what of it is refunded or being refunded. */
-  private async orderRefundable(m: EntityManager, orderId: string, currency: string): Promise<OrderRefundable> {
-    const [row] = await m.query(
-      `SELECT (SELECT COALESCE(SUM(settled_minor), 0) FROM settlement WHERE order_id = $1 AND currency = $2 AND status = 'SETTLED')::text AS settled,
-              (SELECT COALESCE(SUM(amount_minor), 0) FROM refund WHERE order_id = $1 AND currency = $2 AND status IN ('PENDING', 'SUCCEEDED'))::text AS refunded`,
-      [orderId, currency],
-    );
-    return { settledMinor: BigInt(row.settled), refundedMinor: BigInt(row.refunded) };
+    const settled = await this.refunds.orderSettledOnCard(m, request.orderId, card.hash);
+    return { card, settlement: null, settlementRefundedMinor: 0n, toSettledCard: settled };
   }
 
   /**
@@ -611,13 +539,10 @@ export class RefundsService {
    * Never issues while an earlier attempt's outcome is unknown.
    */
   private async advance(refund: Refund, actor: string): Promise<Attempt> {
-    Object.assign(refund, await this.dataSource.getRepository(Refund).findOneByOrFail({ id: refund.id }));
+    Object.assign(refund, await this.refunds.reload(refund.id));
     if (refund.status !== 'PENDING') return { kind: refund.status };
 
-    const earlier = await this.dataSource.getRepository(ProviderCall).find({
-      where: { refundId: refund.id, operation: 'ISSUE' },
-      order: { createdAt: 'ASC' },
-    });
+    const earlier = await this.refunds.issueCallsOf(refund.id);
     const applied = earlier.find((c) => c.outcome === 'SUCCEEDED' || c.outcome === 'APPLIED');
     if (applied) {
       await this.move(refund, 'ISSUED', { providerTransactionId: applied.providerTransactionId }, actor, applied);
@@ -693,7 +618,7 @@ export class RefundsService {
     const status = nextRefundStatus(from, event);
     Object.assign(refund, changes, { status, updatedAt: new Date() });
     const work = async (m: EntityManager) => {
-      await m.getRepository(Refund).update(refund.id, {
+      await this.refunds.updateRefund(m, refund.id, {
         status,
         failureReason: refund.failureReason,
         providerTransactionId: refund.providerTransactionId,
