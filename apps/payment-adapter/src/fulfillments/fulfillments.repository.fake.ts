@@ -6,7 +6,9 @@ import { GiftCardFulfillment } from './gift-card-fulfillment.entity';
 /**
  * `FulfillmentsRepository` in Maps, for unit tests: the fulfillments by id, and the provider calls of their
  * steps (a test, or a fake of ProviderCallsService, puts them in). Rows go in and come out as copies, as from
- * the table: what the service changes on its object is stored only through the repository. `tx` is ignored.
+ * the table: what the service changes on its object is stored only through the repository. `tx` is ignored,
+ * and so are the table's CHECK constraints. `test/fulfillments/fulfillments-repository.contract.e2e-spec.ts`
+ * holds it and PgFulfillmentsRepository to the same cases.
  */
 export class InMemoryFulfillmentsRepository extends FulfillmentsRepository {
   private readonly fulfillments = new Map<string, GiftCardFulfillment>();
