@@ -1,17 +1,16 @@
-import { returnedRows } from '@gcpa/database';
 import { GIFT_CARD_PROVIDER, GiftCardProvider, maskSensitiveText, ProviderDeclinedError, ProviderError } from '@gcpa/gift-card-provider';
 import { parseAmount } from '@gcpa/money';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { CardVault, ProtectedCard } from '../card-data/card-vault';
 import { LeaseFence } from '../common/lease-fence';
 import { RowLease } from '../common/row-lease';
 import { businessRule, DomainError, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { HistoryService } from '../history/history.service';
-import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { differences, FulfillmentStep, LineRequest, nextStep } from './fulfillment-steps';
+import { FulfillmentChanges, FulfillmentsRepository } from './fulfillments.repository';
 import { FulfillmentKind, GiftCardFulfillment } from './gift-card-fulfillment.entity';
 
 export const FULFILLMENT_CARD_SET_ID = 'FULFILLMENT_CARD_SET_ID';
@@ -54,7 +53,7 @@ type StepEvent = 'ALLOCATED' | 'ACTIVATED' | 'ISSUED';
 @Injectable()
 export class FulfillmentsService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly fulfillments: FulfillmentsRepository,
     private readonly vault: CardVault,
     private readonly calls: ProviderCallsService,
     private readonly history: HistoryService,
@@ -116,19 +115,12 @@ export class FulfillmentsService {
   }
 
   /** Unfinished fulfillments nobody has touched for `idleMs`: what a recovery sweep should resume. */
-  async unfinished(idleMs: number, limit = 100): Promise<string[]> {
-    const rows: Array<{ id: string }> = await this.dataSource.query(
-      `SELECT id FROM gift_card_fulfillment
-        WHERE status = 'PENDING' AND updated_at < now() - make_interval(secs => $1)
-          AND (lock_until IS NULL OR lock_until < now())
-        ORDER BY updated_at LIMIT $2`,
-      [idleMs / 1000, limit],
-    );
-    return rows.map((row) => row.id);
+  unfinished(idleMs: number, limit = 100): Promise<string[]> {
+    return this.fulfillments.unfinished(idleMs, limit);
   }
 
   async get(id: string): Promise<GiftCardFulfillment> {
-    const fulfillment = await this.dataSource.getRepository(GiftCardFulfillment).findOneBy({ id });
+    const fulfillment = await this.fulfillments.findById(id);
     if (!fulfillment) throw notFound('gift card fulfillment', id);
     return fulfillment;
   }
@@ -140,34 +132,28 @@ export class FulfillmentsService {
     actor: string,
     idempotencyKey?: string,
   ): Promise<GiftCardFulfillment> {
-    return this.dataSource.transaction(async (manager) => {
+    return this.fulfillments.transaction(async (manager) => {
       const now = new Date();
       const id = randomUUID();
-      await manager
-        .createQueryBuilder()
-        .insert()
-        .into(GiftCardFulfillment)
-        .values({
-          id,
-          orderId: request.orderId,
-          lineId: request.lineId,
-          idempotencyKey: idempotencyKey ?? null,
-          kind: line.kind,
-          cardSetId: line.cardSetId,
-          cardHash: card?.hash ?? null,
-          cardEncrypted: card?.encrypted ?? null,
-          cardLast4: card?.last4 ?? null,
-          currency: line.currency,
-          amountMinor: line.amountMinor,
-          returnRelated: line.returnRelated ?? false,
-          status: 'PENDING',
-          createdAt: now,
-          updatedAt: now,
-        })
-        .orIgnore()
-        .execute();
+      await this.fulfillments.insertIfAbsent(manager, {
+        id,
+        orderId: request.orderId,
+        lineId: request.lineId,
+        idempotencyKey: idempotencyKey ?? null,
+        kind: line.kind,
+        cardSetId: line.cardSetId,
+        cardHash: card?.hash ?? null,
+        cardEncrypted: card?.encrypted ?? null,
+        cardLast4: card?.last4 ?? null,
+        currency: line.currency,
+        amountMinor: line.amountMinor,
+        returnRelated: line.returnRelated ?? false,
+        status: 'PENDING',
+        createdAt: now,
+        updatedAt: now,
+      });
       // The unique (order_id, line_id) decides between concurrent first requests for one line.
-      const fulfillment = await manager.getRepository(GiftCardFulfillment).findOneByOrFail({ orderId: request.orderId, lineId: request.lineId });
+      const fulfillment = await this.fulfillments.findByLineOrFail(manager, request.orderId, request.lineId);
       if (fulfillment.id === id) await this.append(manager, fulfillment, 'CREATED', null, actor, { detail: { kind: line.kind, cardSetId: line.cardSetId } });
       return fulfillment;
     });
@@ -175,7 +161,7 @@ export class FulfillmentsService {
 
   /** A FAILED fulfillment asked again: a decline applied nothing, so it continues from the step that failed. */
   private async restart(fulfillment: GiftCardFulfillment, line: LineRequest, card: ProtectedCard | null, actor: string): Promise<void> {
-    const changes: Partial<GiftCardFulfillment> = { status: 'PENDING', failureReason: null, failureMessage: null };
+    const changes: FulfillmentChanges = { status: 'PENDING', failureReason: null, failureMessage: null };
     if (differences(fulfillment, line).length > 0) {
       // Nothing reached the provider: take the corrected request.
       Object.assign(changes, {
@@ -205,19 +191,12 @@ export class FulfillmentsService {
    */
   private async revealOnce(fulfillment: GiftCardFulfillment): Promise<Revealed> {
     if (fulfillment.kind !== 'ELECTRONIC' || fulfillment.status !== 'COMPLETED' || fulfillment.revealedAt !== null) return {};
-    const rows = returnedRows<{ pin_encrypted: string | null }>(
-      await this.dataSource.query(
-        `WITH shown AS (SELECT id, pin_encrypted FROM gift_card_fulfillment WHERE id = $1 AND revealed_at IS NULL FOR UPDATE)
-         UPDATE gift_card_fulfillment f SET revealed_at = now(), pin_encrypted = NULL FROM shown WHERE f.id = shown.id
-         RETURNING shown.pin_encrypted`,
-        [fulfillment.id],
-      ),
-    );
+    const shown = await this.fulfillments.markRevealed(fulfillment.id);
     fulfillment.revealedAt = new Date();
     fulfillment.pinEncrypted = null;
-    if (rows.length === 0) return {};
+    if (!shown) return {};
     const revealed: Revealed = { cardNumber: this.vault.decrypt(fulfillment.cardEncrypted!) };
-    if (rows[0].pin_encrypted) revealed.pin = this.vault.decrypt(rows[0].pin_encrypted);
+    if (shown.pinEncrypted) revealed.pin = this.vault.decrypt(shown.pinEncrypted);
     return revealed;
   }
 
@@ -299,9 +278,7 @@ export class FulfillmentsService {
 
   /** Issues the value once: an earlier issue whose answer was lost is looked up at the provider first. */
   private async issue(fulfillment: GiftCardFulfillment, actor: string): Promise<void> {
-    const earlier = await this.dataSource
-      .getRepository(ProviderCall)
-      .find({ where: { fulfillmentId: fulfillment.id, operation: 'ISSUE' }, order: { createdAt: 'ASC' } });
+    const earlier = await this.fulfillments.issueCallsOf(fulfillment.id);
     for (const call of earlier) {
       let applied = call.outcome === 'SUCCEEDED' || call.outcome === 'APPLIED';
       if (call.outcome === 'PENDING' || call.outcome === 'UNKNOWN') {
@@ -396,17 +373,9 @@ export class FulfillmentsService {
       operation === 'ACTIVATE'
         ? (['APPLIED', 'settled by a later repeat of the activation'] as const)
         : (['NOT_APPLIED', 'lost allocation: an empty card nobody knows may exist at the provider'] as const);
-    const settled = returnedRows<{ id: string; given_up: boolean; was: string }>(
-      await m.query(
-        `UPDATE provider_call c SET outcome = $3, completed_at = now(), next_check_at = NULL, resolution_note = $4
-           FROM provider_call prev
-          WHERE c.id = prev.id AND c.fulfillment_id = $1 AND c.operation = $2 AND c.outcome IN ('PENDING', 'UNKNOWN')
-          RETURNING c.id, c.given_up_at IS NOT NULL AS given_up, prev.outcome AS was`,
-        [fulfillmentId, operation, outcome, note],
-      ),
-    );
-    for (const row of settled.filter((r) => r.given_up)) {
-      const call = await m.getRepository(ProviderCall).findOneByOrFail({ id: row.id });
+    const settled = await this.fulfillments.settleUnansweredCalls(m, fulfillmentId, operation, outcome, note);
+    for (const row of settled.filter((r) => r.givenUp)) {
+      const call = await this.fulfillments.providerCallOrFail(m, row.id);
       await this.calls.announceResolved(m, call, row.was, outcome, null, null, note, actor);
     }
   }
@@ -429,7 +398,7 @@ export class FulfillmentsService {
    */
   private async update(
     fulfillment: GiftCardFulfillment,
-    changes: Partial<GiftCardFulfillment>,
+    changes: FulfillmentChanges,
     event: StepEvent | 'FAILED' | 'RETRIED',
     actor: string,
     extra: { providerCallId?: string; providerTransactionId?: string | null; providerMessage?: string | null; detail?: Record<string, unknown> } = {},
@@ -438,7 +407,7 @@ export class FulfillmentsService {
     const from = fulfillment.status;
     Object.assign(fulfillment, changes, { updatedAt: new Date() });
     const work = async (m: EntityManager) => {
-      await m.getRepository(GiftCardFulfillment).update(fulfillment.id, { ...changes, updatedAt: fulfillment.updatedAt });
+      await this.fulfillments.update(m, fulfillment.id, { ...changes, updatedAt: fulfillment.updatedAt });
       await this.append(m, fulfillment, event, from, actor, extra);
     };
     await (manager ? work(manager) : this.fence.transaction(work));
