@@ -1,12 +1,8 @@
-import { openDatabase } from '@gcpa/database';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
-import { adapterEntities } from '../../apps/payment-adapter/src/database/entities';
-import { adapterMigrations } from '../../apps/payment-adapter/src/database/migrations';
 import { FulfillmentsRepository, NewFulfillment, PgFulfillmentsRepository } from '../../apps/payment-adapter/src/fulfillments/fulfillments.repository';
 import { InMemoryFulfillmentsRepository } from '../../apps/payment-adapter/src/fulfillments/fulfillments.repository.fake';
 import { ProviderCall } from '../../apps/payment-adapter/src/provider-calls/provider-call.entity';
-import { createTestDatabase, TestDatabase } from '../harness/database';
+import { migratedAdapterDatabase } from '../harness/migrated-database';
 
 /**
  * The same cases against the PostgreSQL tables (migrated as the adapter migrates them) and the in-memory fake
@@ -31,44 +27,30 @@ interface Implementation {
 }
 
 function postgres(): Implementation {
-  let db: TestDatabase;
-  let dataSource: DataSource;
+  const database = migratedAdapterDatabase('fulfil_contract');
   return {
     name: 'PgFulfillmentsRepository',
-    async setUp() {
-      db = await createTestDatabase('fulfil_contract');
-      dataSource = await openDatabase({
-        databaseUrl: db.url,
-        dataDir: '',
-        schema: 'payment_adapter',
-        poolSize: 4,
-        entities: adapterEntities,
-        migrations: adapterMigrations,
-      });
-    },
-    async tearDown() {
-      await dataSource?.destroy();
-      await db?.drop();
-    },
+    setUp: () => database.open(),
+    tearDown: () => database.close(),
     async fresh() {
-      await dataSource.query('TRUNCATE gift_card_fulfillment, provider_call CASCADE');
+      await database.dataSource.query('TRUNCATE gift_card_fulfillment, provider_call CASCADE');
       return {
-        repository: new PgFulfillmentsRepository(dataSource),
+        repository: new PgFulfillmentsRepository(database.dataSource),
         elapse: async (seconds) => {
-          await dataSource.query(
+          await database.dataSource.query(
             `UPDATE gift_card_fulfillment SET created_at = created_at - make_interval(secs => $1),
                     updated_at = updated_at - make_interval(secs => $1), lock_until = lock_until - make_interval(secs => $1)`,
             [seconds],
           );
         },
         lease: async (id, seconds) => {
-          await dataSource.query(
+          await database.dataSource.query(
             `UPDATE gift_card_fulfillment SET lock_owner = $2, lock_until = now() + make_interval(secs => $3) WHERE id = $1`,
             [id, randomUUID(), seconds],
           );
         },
         putCall: async (call) => {
-          await dataSource.getRepository(ProviderCall).insert(call);
+          await database.dataSource.getRepository(ProviderCall).insert(call);
         },
       };
     },

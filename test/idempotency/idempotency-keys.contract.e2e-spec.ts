@@ -1,13 +1,9 @@
-import { openDatabase } from '@gcpa/database';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { DomainError } from '../../apps/payment-adapter/src/common/domain-errors';
-import { adapterEntities } from '../../apps/payment-adapter/src/database/entities';
-import { adapterMigrations } from '../../apps/payment-adapter/src/database/migrations';
 import { Begin, IdempotencyKeys } from '../../apps/payment-adapter/src/idempotency/idempotency-keys';
 import { InMemoryIdempotencyKeys } from '../../apps/payment-adapter/src/idempotency/idempotency-keys.fake';
 import { PgIdempotencyKeys } from '../../apps/payment-adapter/src/idempotency/idempotency-keys.pg';
-import { TestDatabase, createTestDatabase } from '../harness/database';
+import { migratedAdapterDatabase } from '../harness/migrated-database';
 
 /**
  * The same cases against the PostgreSQL table (migrated as the adapter migrates it) and the in-memory fake the
@@ -31,31 +27,17 @@ interface Implementation {
 }
 
 function postgres(): Implementation {
-  let db: TestDatabase;
-  let dataSource: DataSource;
+  const database = migratedAdapterDatabase('idem_contract');
   return {
     name: 'PgIdempotencyKeys',
-    async setUp() {
-      db = await createTestDatabase('idem_contract');
-      dataSource = await openDatabase({
-        databaseUrl: db.url,
-        dataDir: '',
-        schema: 'payment_adapter',
-        poolSize: 4,
-        entities: adapterEntities,
-        migrations: adapterMigrations,
-      });
-    },
-    async tearDown() {
-      await dataSource?.destroy();
-      await db?.drop();
-    },
+    setUp: () => database.open(),
+    tearDown: () => database.close(),
     async fresh(waitForDuplicateMs) {
-      await dataSource.query('TRUNCATE idempotency_key');
+      await database.dataSource.query('TRUNCATE idempotency_key');
       return {
-        keys: new PgIdempotencyKeys(dataSource, { leaseSeconds: LEASE_SECONDS, waitForDuplicateMs }),
+        keys: new PgIdempotencyKeys(database.dataSource, { leaseSeconds: LEASE_SECONDS, waitForDuplicateMs }),
         elapse: async (seconds) => {
-          await dataSource.query(
+          await database.dataSource.query(
             `UPDATE idempotency_key SET created_at = created_at - make_interval(secs => $1),
                     locked_until = locked_until - make_interval(secs => $1), completed_at = completed_at - make_interval(secs => $1)`,
             [seconds],

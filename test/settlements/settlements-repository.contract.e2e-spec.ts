@@ -1,14 +1,10 @@
-import { openDatabase } from '@gcpa/database';
-import { DataSource } from 'typeorm';
 import { Authorization } from '../../apps/payment-adapter/src/authorizations/authorization.entity';
 import { newAuthorization, nextLinkOf } from '../../apps/payment-adapter/src/authorizations/new-authorization';
-import { adapterEntities } from '../../apps/payment-adapter/src/database/entities';
-import { adapterMigrations } from '../../apps/payment-adapter/src/database/migrations';
 import { isUniqueViolation } from '../../apps/payment-adapter/src/settlements/invoice-once';
 import { Settlement } from '../../apps/payment-adapter/src/settlements/settlement.entity';
 import { PgSettlementsRepository, SettlementsRepository } from '../../apps/payment-adapter/src/settlements/settlements.repository';
 import { InMemorySettlementsRepository } from '../../apps/payment-adapter/src/settlements/settlements.repository.fake';
-import { TestDatabase, createTestDatabase } from '../harness/database';
+import { migratedAdapterDatabase } from '../harness/migrated-database';
 
 /**
  * The same cases against the PostgreSQL tables (migrated as the adapter migrates them) and the in-memory fake
@@ -23,28 +19,14 @@ interface Implementation {
 }
 
 function postgres(): Implementation {
-  let db: TestDatabase;
-  let dataSource: DataSource;
+  const database = migratedAdapterDatabase('settlements_contract');
   return {
     name: 'PgSettlementsRepository',
-    async setUp() {
-      db = await createTestDatabase('settlements_contract');
-      dataSource = await openDatabase({
-        databaseUrl: db.url,
-        dataDir: '',
-        schema: 'payment_adapter',
-        poolSize: 4,
-        entities: adapterEntities,
-        migrations: adapterMigrations,
-      });
-    },
-    async tearDown() {
-      await dataSource?.destroy();
-      await db?.drop();
-    },
+    setUp: () => database.open(),
+    tearDown: () => database.close(),
     async fresh() {
-      await dataSource.query('TRUNCATE settlement, authorization_hold CASCADE');
-      return new PgSettlementsRepository(dataSource);
+      await database.dataSource.query('TRUNCATE settlement, authorization_hold CASCADE');
+      return new PgSettlementsRepository(database.dataSource);
     },
   };
 }

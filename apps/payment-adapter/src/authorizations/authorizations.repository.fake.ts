@@ -2,17 +2,12 @@ import { EntityManager, EntityNotFoundError } from 'typeorm';
 import { Settlement } from '../settlements/settlement.entity';
 import { Authorization } from './authorization.entity';
 import { AuthorizationsRepository, InsertedLease } from './authorizations.repository';
+import { FAKE_TX } from '../testing/doubles';
 
 /** What PostgreSQL says of a second row under a unique key; the services let it through as the database's. */
 export class UniqueViolation extends Error {
   readonly code = '23505';
 }
-
-/**
- * The manager the fakes hand to work "in a transaction". Not undefined: a service that opens its own transaction
- * when it is given none must see that it was given one, as with PostgreSQL.
- */
-export const FAKE_TX = Object.freeze({ fake: 'transaction' }) as unknown as EntityManager;
 
 const copyOf = (a: Authorization): Authorization => Object.assign(new Authorization(), a);
 

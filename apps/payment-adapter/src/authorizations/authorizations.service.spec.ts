@@ -7,35 +7,13 @@ import { SettlementsService } from '../settlements/settlements.service';
 import { Authorization } from './authorization.entity';
 import { AuthorizationsService, AuthorizeRequest } from './authorizations.service';
 import { InMemoryAuthorizationsRepository } from './authorizations.repository.fake';
-import { ChainLock } from './chain-lock';
-import { PassThroughFence, RecordedHistory, ScriptedCalls, ScriptedProvider } from './collaborators.fake';
+import { ScriptedCalls, ScriptedProvider } from './collaborators.fake';
+import { FreeChainLock, PassThroughFence, RecordedHistory } from '../testing/doubles';
 import { HoldsService } from './holds.service';
 import { newAuthorization } from './new-authorization';
 
 const CARD = '6006491234567890';
 const money = (minor: bigint) => ({ minor, currency: 'USD' });
-
-/** The chain lock always free: the work runs at once; the lock taken with an insert is its lease's owner. */
-class FreeChainLock extends ChainLock {
-  readonly ran: string[] = [];
-
-  constructor() {
-    super(undefined as never);
-  }
-
-  override run<T>(rootId: string, work: () => Promise<T>): Promise<T> {
-    this.ran.push(rootId);
-    return work();
-  }
-
-  override newLease() {
-    return { owner: 'lease-owner-1', columns: { lockOwner: 'lease-owner-1', lockUntil: () => 'now()' } };
-  }
-
-  override runInserted<T>(_rootId: string, _owner: string, work: () => Promise<T>): Promise<T> {
-    return work();
-  }
-}
 
 /** The PIN attempts as counted: begun, cleared with an approval, or settled with a verdict. */
 class CountedPins {
@@ -122,7 +100,7 @@ describe('AuthorizationsService', () => {
     const [stored] = repository.all();
     expect(stored).toMatchObject({ id: authorization.id, idempotencyKey: 'K-1', lockOwner: 'lease-owner-1', state: 'OPEN', heldMinor: 5000n, cardLast4: '7890' });
     expect(stored.cardEncrypted).not.toContain(CARD);
-    expect(fence.releasedWith).toBe(1);
+    expect(fence.releases).toBe(1);
     expect(pins.clearedWithApproval).toEqual([vault.hash(CARD)]);
     // Settled with the approval: no second settlement of the attempt after it.
     expect(pins.finished).toEqual([]);
@@ -136,7 +114,7 @@ describe('AuthorizationsService', () => {
     expect(authorization).toMatchObject({ state: 'CLOSED', declineReason: 'INVALID_PIN' });
     expect(repository.stored(authorization.id)).toMatchObject({ state: 'CLOSED', closedReason: 'DECLINED' });
     expect(pins.finished).toEqual(['WRONG_PIN']);
-    expect(fence.releasedWith).toBe(0);
+    expect(fence.releases).toBe(0);
   });
 
   it('refuses with 503 NOT_APPLIED when the provider could not be asked, leaving the authorization FAILED for a retry', async () => {

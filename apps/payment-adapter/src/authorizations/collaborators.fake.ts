@@ -1,50 +1,13 @@
 import { BalanceResult, GiftCardProvider, HoldResult, ProviderError, ReleaseResult } from '@gcpa/gift-card-provider';
 import { EntityManager } from 'typeorm';
-import { LeaseFence } from '../common/lease-fence';
-import { HistoryService } from '../history/history.service';
-import { NewPaymentEvent } from '../history/payment-event.entity';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
-import { FAKE_TX } from './authorizations.repository.fake';
+import { FAKE_TX } from '../testing/doubles';
 import { CallIntent, CallResult, FoundTransaction, ProviderCallsService, Resolution, ResolveOptions } from '../provider-calls/provider-calls.service';
 
 /**
  * Hand-written doubles of what the authorization services call besides their repository, for unit tests
  * against `InMemoryAuthorizationsRepository`. Each does the least its caller relies on, and keeps what it was asked.
  */
-
-/** A fence without a lease to check: `transaction` runs its work at once. */
-export class PassThroughFence extends LeaseFence {
-  transactions = 0;
-  releasedWith = 0;
-
-  constructor() {
-    super(undefined as never);
-  }
-
-  override async transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    this.transactions++;
-    return work(FAKE_TX);
-  }
-
-  override async releaseWith(): Promise<void> {
-    this.releasedWith++;
-  }
-
-  override async check(): Promise<void> {}
-}
-
-/** The history, kept in an array (no outbox). */
-export class RecordedHistory extends HistoryService {
-  readonly events: NewPaymentEvent[] = [];
-
-  override async append(_manager: EntityManager, ...events: NewPaymentEvent[]): Promise<void> {
-    this.events.push(...events);
-  }
-
-  types(): string[] {
-    return this.events.map((e) => e.type);
-  }
-}
 
 type Answer<T> = T | ProviderError;
 

@@ -3,7 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { CardVault } from '../card-data/card-vault';
 import { Authorization } from './authorization.entity';
 import { InMemoryAuthorizationsRepository } from './authorizations.repository.fake';
-import { PassThroughFence, RecordedHistory, ScriptedCalls, ScriptedProvider } from './collaborators.fake';
+import { ScriptedCalls, ScriptedProvider } from './collaborators.fake';
+import { PassThroughFence, RecordedHistory } from '../testing/doubles';
 import { HoldsService } from './holds.service';
 import { newAuthorization, nextLinkOf } from './new-authorization';
 

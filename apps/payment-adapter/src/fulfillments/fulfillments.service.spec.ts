@@ -8,7 +8,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { DomainError } from '../common/domain-errors';
-import { LeaseFence } from '../common/lease-fence';
 import { LeasedTable, RowLease } from '../common/row-lease';
 import { HistoryService } from '../history/history.service';
 import { NewPaymentEvent } from '../history/payment-event.entity';
@@ -17,20 +16,11 @@ import { CallIntent, CallResult, ProviderCallsService, Resolution, ResolveOption
 import { InMemoryFulfillmentsRepository } from './fulfillments.repository.fake';
 import { FulfillmentRequest, FulfillmentsService } from './fulfillments.service';
 import { GiftCardFulfillment } from './gift-card-fulfillment.entity';
+import { PassThroughFence } from '../testing/doubles';
 
 const ELECTRONIC_CARD = '6006490000000001';
 const SHIPPED_CARD = '6006490000000002';
 const ELECTRONIC_PIN = '4321';
-
-/** A fence with no lease to check: the work runs as its transaction. */
-class OpenFence extends LeaseFence {
-  constructor() {
-    super(undefined as never);
-  }
-  override transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return work(undefined as never);
-  }
-}
 
 /** A lease always free: the work runs at once, and the tests see which rows it was taken on. */
 class FreeLease extends RowLease {
@@ -146,7 +136,7 @@ describe('FulfillmentsService', () => {
       provider as unknown as GiftCardProvider,
       'egift-default',
       lease,
-      new OpenFence(),
+      new PassThroughFence(),
     );
   });
 

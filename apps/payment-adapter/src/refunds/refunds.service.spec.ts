@@ -11,11 +11,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { DomainError } from '../common/domain-errors';
-import { LeaseFence } from '../common/lease-fence';
 import { FulfillmentRequest, FulfillmentResult, FulfillmentsService } from '../fulfillments/fulfillments.service';
 import { GiftCardFulfillment } from '../fulfillments/gift-card-fulfillment.entity';
-import { HistoryService } from '../history/history.service';
-import { NewPaymentEvent } from '../history/payment-event.entity';
 import { Metrics } from '../observability/metrics';
 import { ProviderCall, ProviderCallOutcome } from '../provider-calls/provider-call.entity';
 import { CallIntent, CallResult, ProviderCallsService, Resolution, ResolveOptions } from '../provider-calls/provider-calls.service';
@@ -24,21 +21,12 @@ import { RefundLock } from './refund-lock';
 import { newCardLine, Refund } from './refund.entity';
 import { InMemoryRefundsRepository } from './refunds.repository.fake';
 import { RefundAnswer, RefundsService } from './refunds.service';
+import { PassThroughFence, RecordedHistory } from '../testing/doubles';
 
 const ORDER = 'ORD-1';
 const CARD_A = '6000000000000001';
 const CARD_B = '6000000000000002';
 const STRANGER = '6000000000009999';
-
-/** Every write is in the caller's hands: a fence with no lease is a plain transaction, here none at all. */
-class NoLeaseFence extends LeaseFence {
-  constructor() {
-    super(undefined as never);
-  }
-  override transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return work(undefined as never);
-  }
-}
 
 /** One worker only: the lease is always free. */
 class FreeLock extends RefundLock {
@@ -50,13 +38,6 @@ class FreeLock extends RefundLock {
   }
   override async tryRun<T>(_refundId: string, _waitMs: number, work: () => Promise<T>): Promise<{ value: T }> {
     return { value: await work() };
-  }
-}
-
-class RecordedHistory extends HistoryService {
-  readonly events: NewPaymentEvent[] = [];
-  override async append(_manager: EntityManager, ...events: NewPaymentEvent[]): Promise<void> {
-    this.events.push(...events);
   }
 }
 
@@ -177,7 +158,7 @@ describe('RefundsService', () => {
       provider as unknown as GiftCardProvider,
       fulfillments as unknown as FulfillmentsService,
       metrics,
-      new NoLeaseFence(),
+      new PassThroughFence(),
     );
   });
 

@@ -1,41 +1,20 @@
-import { EntityManager } from 'typeorm';
 import { Authorization } from '../authorizations/authorization.entity';
 import { AuthorizationEvent, IllegalTransitionError, nextAuthorizationState } from '../authorizations/authorization-state';
 import { HoldsService } from '../authorizations/holds.service';
 import { newAuthorization } from '../authorizations/new-authorization';
-import { LeaseFence } from '../common/lease-fence';
-import { HistoryService } from '../history/history.service';
-import { NewPaymentEvent } from '../history/payment-event.entity';
 import { Metrics } from '../observability/metrics';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { Settlement } from './settlement.entity';
 import { SettlementRecorder } from './settlement-recorder';
 import { InMemorySettlementsRepository } from './settlements.repository.fake';
+import { FAKE_TX, PassThroughFence, RecordedHistory } from '../testing/doubles';
 
 const ACTOR = 'settlement-job';
-/** Stands for the transaction's EntityManager: the recorder writes in a caller's transaction when it is given one. */
-const TX = {} as EntityManager;
-
-/** A fence without a lease that counts the transactions it opened and the releases made in them. */
-class CountingFence extends LeaseFence {
-  transactions = 0;
-  releases = 0;
-  constructor() {
-    super(undefined as never);
-  }
-  override transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    this.transactions++;
-    return work(TX);
-  }
-  override async releaseWith(): Promise<void> {
-    this.releases++;
-  }
-}
 
 function world() {
   const repository = new InMemorySettlementsRepository();
-  const events: NewPaymentEvent[] = [];
-  const history = { append: async (_m: EntityManager, ...appended: NewPaymentEvent[]) => void events.push(...appended) } as unknown as HistoryService;
+  const history = new RecordedHistory();
+  const events = history.events;
   const placed: Array<{ id: string; lastWrite: boolean }> = [];
   const holds = {
     async transition(a: Authorization, event: AuthorizationEvent, changes: Partial<Authorization>) {
@@ -49,7 +28,7 @@ function world() {
     },
   } as unknown as HoldsService;
   const metrics = new Metrics();
-  const fence = new CountingFence();
+  const fence = new PassThroughFence();
   const recorder = new SettlementRecorder(holds, history, metrics, fence, repository);
 
   const link = Object.assign(
@@ -114,7 +93,7 @@ describe('SettlementRecorder.move', () => {
     const s = w.settlement({ status: 'PROCESSING', leaseOwner: '11111111-1111-4111-8111-111111111111', leaseUntil: new Date() });
 
     await w.recorder.move(s, 'FAILED', { failureReason: 'CARD_INACTIVE' }, ACTOR, { providerCallId: 'call-1' });
-    await w.recorder.move(w.settlement(), 'FAILED', { failureReason: 'AUTHORIZATION_CLOSED' }, ACTOR, {}, TX);
+    await w.recorder.move(w.settlement(), 'FAILED', { failureReason: 'AUTHORIZATION_CLOSED' }, ACTOR, {}, FAKE_TX);
 
     expect(w.fence.transactions).toBe(1);
     expect(w.repository.settlements.get(s.id)).toMatchObject({ status: 'FAILED', failureReason: 'CARD_INACTIVE', leaseOwner: null, leaseUntil: null });
@@ -138,7 +117,7 @@ describe('SettlementRecorder.recordRedeem', () => {
     const w = world();
     const s = w.settlement({ status: 'PROCESSING', servedAuthorizationId: w.link.id });
 
-    const advanced = await w.recorder.recordRedeem(TX, s, w.link, 2000n, ACTOR, w.call);
+    const advanced = await w.recorder.recordRedeem(FAKE_TX, s, w.link, 2000n, ACTOR, w.call);
 
     expect(advanced).not.toBeNull();
     expect(w.repository.links.get(advanced!.id)).toMatchObject({ state: 'PENDING', rootId: w.link.id, previousId: w.link.id, requestedMinor: 3000n });
@@ -151,13 +130,13 @@ describe('SettlementRecorder.recordRedeem', () => {
   it('leaves no advanced hold after a final shipment, nor when the redeem took the whole hold', async () => {
     const final = world();
     const last = final.settlement({ status: 'PROCESSING', final: true });
-    expect(await final.recorder.recordRedeem(TX, last, final.link, 2000n, ACTOR, final.call)).toBeNull();
+    expect(await final.recorder.recordRedeem(FAKE_TX, last, final.link, 2000n, ACTOR, final.call)).toBeNull();
     expect(final.repository.links.size).toBe(1);
     expect(final.repository.links.get(final.link.id)).toMatchObject({ state: 'CLOSED', closedReason: 'SETTLED', settledMinor: 2000n, nextId: null });
 
     const whole = world();
     const all = whole.settlement({ status: 'PROCESSING', amountMinor: 5000n });
-    expect(await whole.recorder.recordRedeem(TX, all, whole.link, 5000n, ACTOR, whole.call)).toBeNull();
+    expect(await whole.recorder.recordRedeem(FAKE_TX, all, whole.link, 5000n, ACTOR, whole.call)).toBeNull();
     expect(whole.repository.links.size).toBe(1);
     expect(whole.repository.settlements.get(all.id)).toMatchObject({ status: 'SETTLED', settledMinor: 5000n, advancedAuthorizationId: null });
   });

@@ -11,52 +11,20 @@ import {
 import { EntityManager } from 'typeorm';
 import { Authorization } from '../authorizations/authorization.entity';
 import { AuthorizationEvent, nextAuthorizationState } from '../authorizations/authorization-state';
-import { ChainLock } from '../authorizations/chain-lock';
 import { HoldsService } from '../authorizations/holds.service';
 import { newAuthorization } from '../authorizations/new-authorization';
 import { CardVault } from '../card-data/card-vault';
 import { ChainRepair } from '../chain-repair/chain-repair.service';
 import { DomainError } from '../common/domain-errors';
-import { LeaseFence } from '../common/lease-fence';
-import { HistoryService } from '../history/history.service';
-import { NewPaymentEvent } from '../history/payment-event.entity';
 import { Metrics } from '../observability/metrics';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { CallIntent, CallResult, ProviderCallsService, Resolution, ResolveOptions } from '../provider-calls/provider-calls.service';
 import { SettlementRecorder } from './settlement-recorder';
 import { InMemorySettlementsRepository } from './settlements.repository.fake';
 import { SettleRequest, SettlementsService } from './settlements.service';
+import { FAKE_TX, FreeChainLock, PassThroughFence, RecordedHistory } from '../testing/doubles';
 
 const ACTOR = 'oms';
-/** Stands for a transaction's EntityManager: the recorder writes in a caller's transaction when it is given one. */
-const TX = {} as EntityManager;
-
-/** A fence without a lease: each transaction is the work alone; a release made with it is counted. */
-class PassThroughFence extends LeaseFence {
-  releases = 0;
-  constructor() {
-    super(undefined as never);
-  }
-  override transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return work(TX);
-  }
-  override async releaseWith(): Promise<void> {
-    this.releases++;
-  }
-  override async check(): Promise<void> {}
-}
-
-/** The chain's lock, taken by nobody else: the work runs at once. */
-class FreeChainLock extends ChainLock {
-  readonly locked: string[] = [];
-  constructor() {
-    super(undefined as never);
-  }
-  override run<T>(rootId: string, work: () => Promise<T>): Promise<T> {
-    this.locked.push(rootId);
-    return work();
-  }
-}
 
 /**
  * The holds of the chain, written into the fake repository's links (what HoldsService writes to the same table).
@@ -99,7 +67,7 @@ function callsResolving(resolution: Resolution) {
       try {
         const value = await call(record.id);
         record.providerTransactionId = (value as RedeemResult).transactionId;
-        await applySuccess?.(TX, value, record);
+        await applySuccess?.(FAKE_TX, value, record);
         return { ok: true, value, call: record };
       } catch (error) {
         if (!(error instanceof ProviderError)) throw error;
@@ -107,7 +75,7 @@ function callsResolving(resolution: Resolution) {
       }
     },
     async resolve(_call: ProviderCall, options: ResolveOptions = {}): Promise<Resolution> {
-      if (resolution.applied === true) await options.onApplied?.(TX, resolution.transaction);
+      if (resolution.applied === true) await options.onApplied?.(FAKE_TX, resolution.transaction);
       return resolution;
     },
   };
@@ -122,8 +90,8 @@ interface WorldOptions {
 
 function world(options: WorldOptions = {}) {
   const repository = new InMemorySettlementsRepository();
-  const events: NewPaymentEvent[] = [];
-  const history = { append: async (_m: EntityManager, ...appended: NewPaymentEvent[]) => void events.push(...appended) } as unknown as HistoryService;
+  const history = new RecordedHistory();
+  const events = history.events;
   const fence = new PassThroughFence();
   const lock = new FreeChainLock();
   const holds = holdsOn(repository);
@@ -290,7 +258,7 @@ describe('SettlementsService.process', () => {
     const outcome = await w.service.process(settlement.id, ACTOR);
 
     expect(outcome.kind).toBe('SETTLED');
-    expect(w.lock.locked).toEqual([link.id]);
+    expect(w.lock.ran).toEqual([link.id]);
     expect(w.redeems).toEqual([expect.objectContaining({ holdId: 'hold-1', amount: { minor: 2000n, currency: 'USD' } })]);
     const advanced = [...w.repository.links.values()].find((l) => l.previousId === link.id)!;
     expect(advanced).toMatchObject({ rootId: link.id, state: 'PENDING', requestedMinor: 3000n, allowPartial: true });
@@ -434,7 +402,7 @@ describe('SettlementsService.settleNow and failOpen', () => {
     const link = w.openHold(5000n);
     const waiting = await w.service.create(w.request(link, { mode: 'batch', invoiceId: 'INV-1' }), ACTOR, 'oms:K-1');
     const done = await w.service.create(w.request(link, { mode: 'batch', invoiceId: 'INV-2', amount: '10.00' }), ACTOR, 'oms:K-2');
-    await w.repository.update(TX, done.id, { status: 'SETTLED' });
+    await w.repository.update(FAKE_TX, done.id, { status: 'SETTLED' });
 
     await w.service.failOpen(link.id, 'AUTHORIZATION_CLOSED', ACTOR);
 
