@@ -68,7 +68,8 @@ const LOOK_UP_ACTOR = 'lost-answer-look-up';
 /** Calls that change money on a card: serialised per card so that a look-up of the card's state finds only ours. */
 const MONEY_MOVING: ReadonlySet<ProviderOperation> = new Set(['HOLD', 'REDEEM_FROM_HOLD', 'RELEASE_HOLD', 'REDEEM', 'ISSUE', 'ACTIVATE', 'VOID']);
 
-const OUTCOME_OF: Record<ProviderError['kind'], ProviderCallOutcome> = {
+/** The outcome a failure of each kind records: only a lost answer stays open (UNKNOWN) for a look-up. */
+export const OUTCOME_OF: Record<ProviderError['kind'], ProviderCallOutcome> = {
   DECLINED: 'DECLINED',
   INVALID_REQUEST: 'FAILED',
   UNAVAILABLE: 'FAILED',

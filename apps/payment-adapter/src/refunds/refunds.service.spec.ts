@@ -14,8 +14,8 @@ import { DomainError } from '../common/domain-errors';
 import { FulfillmentRequest, FulfillmentResult, FulfillmentsService } from '../fulfillments/fulfillments.service';
 import { GiftCardFulfillment } from '../fulfillments/gift-card-fulfillment.entity';
 import { Metrics } from '../observability/metrics';
-import { ProviderCall, ProviderCallOutcome } from '../provider-calls/provider-call.entity';
-import { CallIntent, CallResult, ProviderCallsService, Resolution, ResolveOptions } from '../provider-calls/provider-calls.service';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
+import { CallIntent, CallResult, OUTCOME_OF, ProviderCallsService, Resolution, ResolveOptions } from '../provider-calls/provider-calls.service';
 import { Settlement } from '../settlements/settlement.entity';
 import { RefundLock } from './refund-lock';
 import { newCardLine, Refund } from './refund.entity';
@@ -40,14 +40,6 @@ class FreeLock extends RefundLock {
     return { value: await work() };
   }
 }
-
-const OUTCOME_OF: Record<ProviderError['kind'], ProviderCallOutcome> = {
-  DECLINED: 'DECLINED',
-  INVALID_REQUEST: 'FAILED',
-  UNAVAILABLE: 'FAILED',
-  UNSUPPORTED: 'FAILED',
-  OUTCOME_UNKNOWN: 'UNKNOWN',
-};
 
 /** Provider calls as the service sees them: each one recorded in the fake's `provider_call` rows, a look-up answering `resolution`. */
 class RecordedCalls {
