@@ -1,6 +1,4 @@
-import { returnedRows } from '@gcpa/database';
 import { HttpStatus, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { ChainLock } from '../authorizations/chain-lock';
 import { ChainRepair } from '../chain-repair/chain-repair.service';
 import { businessRule, DomainError, notFound } from '../common/domain-errors';
@@ -11,6 +9,7 @@ import { OperatorDecision, ProviderCall } from '../provider-calls/provider-call.
 import { ProviderCallsService } from '../provider-calls/provider-calls.service';
 import { RefundsService } from '../refunds/refunds.service';
 import { CreateResolutionDto } from './dto/resolution.dto';
+import { RecoveryRepository } from './recovery.repository';
 import { UnresolvedTransactions } from './unresolved-transactions';
 
 /** Operations whose meaning needs the provider's id when they happened (a hold is released or adopted by it). */
@@ -29,7 +28,7 @@ export class OperatorResolutions {
   private readonly logger = new Logger('OperatorResolutions');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: RecoveryRepository,
     private readonly history: HistoryService,
     private readonly repair: ChainRepair,
     private readonly refunds: RefundsService,
@@ -40,7 +39,7 @@ export class OperatorResolutions {
   ) {}
 
   async resolve(id: string, decision: CreateResolutionDto, actor: string) {
-    const call = await this.dataSource.getRepository(ProviderCall).findOneBy({ id });
+    const call = await this.repository.findCall(id);
     if (!call) throw notFound('transaction', id);
     if (call.outcome !== 'PENDING' && call.outcome !== 'UNKNOWN') {
       throw businessRule('TRANSACTION_NOT_UNKNOWN', `Transaction ${id} is already resolved (outcome ${call.outcome})`);
@@ -51,18 +50,11 @@ export class OperatorResolutions {
     const outcome = decision.applied ? 'APPLIED' : 'NOT_APPLIED';
     const transactionId = decision.applied ? (decision.transactionId ?? call.providerTransactionId ?? null) : null;
     const kept: OperatorDecision = { applied: decision.applied, transactionId, actor, reason: decision.reason };
-    await this.dataSource.transaction(async (manager) => {
-      const updated = returnedRows(
-        await manager.query(
-          `UPDATE provider_call SET operator_decision = $2::jsonb, next_check_at = now(), given_up_at = NULL
-            WHERE id = $1 AND outcome IN ('PENDING', 'UNKNOWN') AND operator_decision IS NULL RETURNING id`,
-          [id, JSON.stringify(kept)],
-        ),
-      );
-      if (updated.length === 0) {
+    await this.repository.transaction(async (tx) => {
+      if (!(await this.repository.recordDecision(tx, id, kept))) {
         throw new DomainError(HttpStatus.CONFLICT, 'TRANSACTION_BUSY', `Transaction ${id} was resolved meanwhile; read it again`);
       }
-      await this.history.append(manager, {
+      await this.history.append(tx, {
         ...eventRefsOf(call),
         type: 'TRANSACTION_RESOLVED_BY_OPERATOR',
         fromState: 'UNKNOWN',
@@ -77,25 +69,35 @@ export class OperatorResolutions {
       });
     });
     const completed = await this.complete(call, actor);
-    const after = (await this.dataSource.getRepository(ProviderCall).findOneBy({ id }))!;
+    const after = (await this.repository.findCall(id))!;
     return { ...this.transactions.view(after), decision: { applied: decision.applied, reason: decision.reason, transactionId, actor }, completed };
+  }
+
+  /** An operator's request to check a given-up call again from scratch (attempts reset, due now); the call as it is then. */
+  async recheck(id: string) {
+    const call = await this.repository.findCall(id);
+    if (!call) throw notFound('transaction', id);
+    if (!(await this.repository.rearm(id))) {
+      throw businessRule('TRANSACTION_NOT_UNKNOWN', `Transaction ${id} is not waiting for an operator (outcome ${call.outcome})`);
+    }
+    return this.transactions.view((await this.repository.findCall(id))!);
   }
 
   /** The sweep's completion of a call whose outcome is known. False when its chain was busy: the sweep finishes it. */
   private async complete(call: ProviderCall, actor: string): Promise<boolean> {
     try {
       if (call.authorizationId) {
-        const [row] = await this.dataSource.query(`SELECT root_id FROM authorization_hold WHERE id = $1`, [call.authorizationId]);
-        if (row) await this.lock.run(row.root_id, () => this.repair.resolveChain(row.root_id, actor));
+        const rootId = await this.repository.rootOf(call.authorizationId);
+        if (rootId) await this.lock.run(rootId, () => this.repair.resolveChain(rootId, actor));
       } else if (call.refundId) {
         await this.refunds.resolvePending(call.refundId, actor);
       } else if (call.fulfillmentId) {
         await this.fulfillments.resume(call.fulfillmentId, actor);
       } else {
         // A call of nobody's (a reconciliation's release): the decision is all there is to record.
-        await this.calls.resolve((await this.dataSource.getRepository(ProviderCall).findOneByOrFail({ id: call.id }))!);
+        await this.calls.resolve(await this.repository.getCall(call.id));
       }
-      const after = await this.dataSource.getRepository(ProviderCall).findOneByOrFail({ id: call.id });
+      const after = await this.repository.getCall(call.id);
       return after.outcome !== 'PENDING' && after.outcome !== 'UNKNOWN';
     } catch (error) {
       if (error instanceof DomainError && (error.code === 'AUTHORIZATION_BUSY' || error.code === 'FULFILLMENT_BUSY')) return false;

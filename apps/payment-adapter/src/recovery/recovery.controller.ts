@@ -2,13 +2,9 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query, Req } from '@nestj
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuthenticatedRequest, OperatorOperation } from '../auth/api-key.guard';
 import { actorOf, uuidPipe } from '../authorizations/authorizations.controller';
-import { businessRule, notFound } from '../common/domain-errors';
-import { DataSource } from 'typeorm';
-import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { CreateResolutionDto } from './dto/resolution.dto';
 import { ListTransactionsQuery } from './dto/transaction-list.dto';
 import { OperatorResolutions } from './operator-resolutions';
-import { RecoveryClaims } from './recovery-claims';
 import { RecoverySweep } from './recovery-sweep.service';
 import { UnresolvedTransactions } from './unresolved-transactions';
 import { RecoveryRunReportResponse, TransactionPageResponse, TransactionResponse } from '../openapi/responses';
@@ -20,8 +16,6 @@ export class RecoveryController {
   constructor(
     private readonly sweep: RecoverySweep,
     private readonly transactions: UnresolvedTransactions,
-    private readonly claims: RecoveryClaims,
-    private readonly dataSource: DataSource,
     private readonly resolutions: OperatorResolutions,
   ) {}
 
@@ -38,13 +32,8 @@ export class RecoveryController {
   @ApiOperation({ summary: 'Check a given-up UNKNOWN call again from scratch (attempts reset, due now); the next sweep looks it up' })
   @ApiResponse({ status: 200, type: TransactionResponse, description: 'The call, CHECKING' })
   @ApiResponse({ status: 422, description: 'TRANSACTION_NOT_UNKNOWN: resolved, or still being checked' })
-  async recheck(@Param('id', uuidPipe()) id: string) {
-    const call = await this.dataSource.getRepository(ProviderCall).findOneBy({ id });
-    if (!call) throw notFound('transaction', id);
-    if (!(await this.claims.rearm(id))) {
-      throw businessRule('TRANSACTION_NOT_UNKNOWN', `Transaction ${id} is not waiting for an operator (outcome ${call.outcome})`);
-    }
-    return this.transactions.view((await this.dataSource.getRepository(ProviderCall).findOneBy({ id }))!);
+  recheck(@Param('id', uuidPipe()) id: string) {
+    return this.resolutions.recheck(id);
   }
 
   @Post('transactions/:id/resolutions')

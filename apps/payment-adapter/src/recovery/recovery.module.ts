@@ -6,6 +6,7 @@ import { RefundsModule } from '../refunds/refunds.module';
 import { SettlementJobModule } from '../settlement-job/settlement-job.module';
 import { RecoveryClaims } from './recovery-claims';
 import { RecoveryController } from './recovery.controller';
+import { PgRecoveryRepository, RecoveryRepository } from './recovery.repository';
 import { RecoveryMetrics } from './recovery.metrics';
 import { RecoveryScheduler } from './recovery.scheduler';
 import { RecoverySettings } from './recovery.settings';
@@ -19,6 +20,7 @@ import { OperatorResolutions } from './operator-resolutions';
   controllers: [RecoveryController],
   providers: [
     { provide: RecoverySettings, inject: [AdapterConfig], useFactory: RecoverySettings.from },
+    { provide: RecoveryRepository, useClass: PgRecoveryRepository },
     RecoveryClaims,
     RecoverySweep,
     RecoveryMetrics,

@@ -1,32 +1,22 @@
 import { formatAmount } from '@gcpa/money';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { CardVault, maskLast4 } from '../card-data/card-vault';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { ListTransactionsQuery } from './dto/transaction-list.dto';
+import { RecoveryRepository } from './recovery.repository';
 
 /** Provider calls whose outcome is not known, as an operator sees them: no card number, only its last 4. */
 @Injectable()
 export class UnresolvedTransactions {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly repository: RecoveryRepository,
     private readonly vault: CardVault,
   ) {}
 
   async list(query: ListTransactionsQuery) {
     const limit = query.limit ?? 50;
-    const builder = this.dataSource
-      .getRepository(ProviderCall)
-      .createQueryBuilder('c')
-      .where("c.outcome IN ('PENDING', 'UNKNOWN')")
-      .andWhere(query.outcome === 'CHECKING' ? 'c.given_up_at IS NULL' : 'c.given_up_at IS NOT NULL')
-      .orderBy('c.created_at', 'ASC')
-      .addOrderBy('c.id', 'ASC')
-      .limit(limit + 1);
-    if (query.cursor) {
-      builder.andWhere('(c.created_at, c.id) > (SELECT p.created_at, p.id FROM provider_call p WHERE p.id = :cursor)', { cursor: query.cursor });
-    }
-    const rows = await builder.getMany();
+    // One row past the page says whether there is a next one.
+    const rows = await this.repository.unresolvedPage({ givenUp: query.outcome !== 'CHECKING', limit: limit + 1, cursor: query.cursor });
     const items = rows.slice(0, limit);
     return { items: items.map((c) => this.view(c)), nextCursor: rows.length > limit ? items[items.length - 1].id : null };
   }

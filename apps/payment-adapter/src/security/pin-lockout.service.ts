@@ -1,7 +1,7 @@
-import { returnedRows } from '@gcpa/database';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-errors';
+import { PinAttemptsRepository } from './pin-attempts.repository';
 
 export interface PinLockoutPolicy {
   maxFailures: number;
@@ -23,7 +23,7 @@ export type PinVerdict = 'WRONG_PIN' | 'PIN_ACCEPTED' | 'NO_VERDICT';
 @Injectable()
 export class PinLockoutService {
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly attempts: PinAttemptsRepository,
     @Inject(PIN_LOCKOUT_POLICY) private readonly policy: PinLockoutPolicy,
   ) {}
 
@@ -36,27 +36,10 @@ export class PinLockoutService {
   async beginAttempt(cardHash: string, withPin: boolean): Promise<void> {
     if (!withPin) return this.assertNotLocked(cardHash);
     const { maxFailures, windowSeconds } = this.policy;
-    const taken = returnedRows(await this.dataSource.query(
-      `INSERT INTO card_lockout AS l (card_hash, failures, window_start) VALUES ($1, 1, now())
-       ON CONFLICT (card_hash) DO UPDATE SET
-         failures = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN 1 ELSE l.failures + 1 END,
-         window_start = CASE WHEN l.window_start < now() - make_interval(secs => $2) THEN now() ELSE l.window_start END
-       WHERE (l.locked_until IS NULL OR l.locked_until <= now())
-         AND (l.window_start < now() - make_interval(secs => $2) OR l.failures < $3)
-       RETURNING failures`,
-      [cardHash, windowSeconds, maxFailures],
-    ));
-    if (taken.length > 0) return;
-    const [row] = await this.dataSource.query(
-      // Locked: until the lock ends. At the limit with attempts still in flight: at the latest when the window ends.
-      `SELECT greatest(1, ceil(extract(epoch FROM
-                CASE WHEN locked_until > now() THEN locked_until ELSE window_start + make_interval(secs => $2) END - now())))::int AS seconds
-         FROM card_lockout WHERE card_hash = $1`,
-      [cardHash, windowSeconds],
-    );
-    throw new DomainError(HttpStatus.TOO_MANY_REQUESTS, 'CARD_LOCKED', 'Too many wrong PINs for this card; try again later', {
-      retryAfterSeconds: Number(row?.seconds ?? windowSeconds),
-    });
+    if (await this.attempts.take(cardHash, windowSeconds, maxFailures)) return;
+    // Locked: until the lock ends. At the limit with attempts still in flight: at the latest when the window ends.
+    const seconds = await this.attempts.secondsUntilFree(cardHash, windowSeconds);
+    throw cardLocked(seconds ?? windowSeconds);
   }
 
   /**
@@ -68,36 +51,25 @@ export class PinLockoutService {
     if (!withPin) return;
     const { maxFailures, lockoutSeconds } = this.policy;
     if (verdict === 'WRONG_PIN') {
-      await this.dataSource.query(
-        `UPDATE card_lockout SET locked_until = now() + make_interval(secs => $3), failures = 0, window_start = now()
-          WHERE card_hash = $1 AND failures >= $2 AND (locked_until IS NULL OR locked_until <= now())`,
-        [cardHash, maxFailures, lockoutSeconds],
-      );
+      await this.attempts.lockAtLimit(cardHash, maxFailures, lockoutSeconds);
     } else if (verdict === 'PIN_ACCEPTED') {
       await this.recordSuccess(cardHash);
     } else {
-      await this.dataSource.query(
-        `UPDATE card_lockout SET failures = greatest(failures - 1, 0) WHERE card_hash = $1 AND (locked_until IS NULL OR locked_until <= now())`,
-        [cardHash],
-      );
+      await this.attempts.giveBack(cardHash);
     }
   }
 
   async assertNotLocked(cardHash: string): Promise<void> {
-    const [row] = await this.dataSource.query(
-      `SELECT ceil(extract(epoch FROM locked_until - now()))::int AS seconds FROM card_lockout
-        WHERE card_hash = $1 AND locked_until > now()`,
-      [cardHash],
-    );
-    if (row) {
-      throw new DomainError(HttpStatus.TOO_MANY_REQUESTS, 'CARD_LOCKED', 'Too many wrong PINs for this card; try again later', {
-        retryAfterSeconds: Number(row.seconds),
-      });
-    }
+    const seconds = await this.attempts.lockedSeconds(cardHash);
+    if (seconds !== null) throw cardLocked(seconds);
   }
 
   /** A PIN the provider accepted clears the card's count; with `manager`, in that transaction (the hold's approval). */
   async recordSuccess(cardHash: string, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.dataSource).query(`DELETE FROM card_lockout WHERE card_hash = $1 AND (locked_until IS NULL OR locked_until < now())`, [cardHash]);
+    await this.attempts.clear(manager, cardHash);
   }
+}
+
+function cardLocked(retryAfterSeconds: number): DomainError {
+  return new DomainError(HttpStatus.TOO_MANY_REQUESTS, 'CARD_LOCKED', 'Too many wrong PINs for this card; try again later', { retryAfterSeconds });
 }

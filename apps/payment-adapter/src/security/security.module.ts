@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { AdapterConfig } from '../config/adapter.config';
 import { CardEnumerationGuard } from './card-enumeration.guard';
 import { FAILED_LOOKUPS_PER_MINUTE, FAILURE_WINDOWS, FailedLookupInterceptor, FailedLookupLimiter, MemoryFailureWindows, RedisFailureWindows } from './failed-lookups';
+import { PgPinAttemptsRepository, PinAttemptsRepository } from './pin-attempts.repository';
 import { PIN_LOCKOUT_POLICY, PinLockoutService } from './pin-lockout.service';
 import { GuardedThrottlerStorage, REDIS_CONNECTION, RedisConnectionModule } from './redis-connection';
 import type Redis from 'ioredis';
@@ -49,6 +50,7 @@ const bodyOf = (context: ExecutionContext) => context.switchToHttp().getRequest<
   ],
   providers: [
     CardEnumerationGuard,
+    { provide: PinAttemptsRepository, useClass: PgPinAttemptsRepository },
     PinLockoutService,
     {
       provide: PIN_LOCKOUT_POLICY,
