@@ -16,6 +16,7 @@ import { HistoryService } from './history/history.service';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { idempotencyKeysProvider } from './idempotency/idempotency-keys.pg';
 import { CardLease } from './provider-calls/card-lease';
+import { PgProviderCallsRepository, ProviderCallsRepository } from './provider-calls/provider-calls.repository';
 import { ProviderCallsService } from './provider-calls/provider-calls.service';
 import { SettlementsController } from './settlements/settlements.controller';
 import { SettlementsService } from './settlements/settlements.service';
@@ -46,6 +47,7 @@ import { WebhookSettings } from './webhooks/webhook.settings';
     WebhookDeliveries,
     WebhookOutbox,
     HistoryService,
+    { provide: ProviderCallsRepository, useClass: PgProviderCallsRepository },
     ProviderCallsService,
     CardLease,
     RowLease,

@@ -1,17 +1,15 @@
 import {
   GIFT_CARD_PROVIDER,
   GiftCardProvider,
-  KnownOnCard,
   LostCallFinding,
   ProviderError,
   ProviderOutcomeUnknownError,
   ProviderUnavailableError,
 } from '@gcpa/gift-card-provider';
-import { returnedRows } from '@gcpa/database';
 import { Money } from '@gcpa/money';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource, EntityManager } from 'typeorm';
+import { EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { LeaseFence, LeaseLostError } from '../common/lease-fence';
 import { HistoryService } from '../history/history.service';
@@ -19,6 +17,7 @@ import { eventRefsOf } from '../history/call-refs';
 import { Metrics } from '../observability/metrics';
 import { CardLease, HeldCardLease } from './card-lease';
 import { ProviderCall, ProviderCallOutcome, ProviderOperation } from './provider-call.entity';
+import { ProviderCallsRepository } from './provider-calls.repository';
 
 export interface CallIntent {
   operation: ProviderOperation;
@@ -88,7 +87,7 @@ export class ProviderCallsService {
   private readonly logger = new Logger('ProviderCalls');
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly calls: ProviderCallsRepository,
     @Inject(GIFT_CARD_PROVIDER) readonly provider: GiftCardProvider,
     private readonly vault: CardVault,
     @Inject('UNKNOWN_OUTCOME_GRACE_MS') graceMs: number,
@@ -188,7 +187,7 @@ export class ProviderCallsService {
 
   async record(intent: CallIntent): Promise<ProviderCall> {
     const row = this.intentRow(intent);
-    await this.fence.transaction((manager) => manager.getRepository(ProviderCall).insert(row));
+    await this.fence.transaction((manager) => this.calls.insert(manager, row));
     return row;
   }
 
@@ -196,14 +195,14 @@ export class ProviderCallsService {
   private async recordTakingCardLease(intent: CallIntent): Promise<{ record: ProviderCall; lease: HeldCardLease | null | undefined }> {
     const row = this.intentRow(intent);
     const lease = await this.fence.transaction(async (manager) => {
-      await manager.getRepository(ProviderCall).insert(row);
+      await this.calls.insert(manager, row);
       return this.needsCardLease(intent) ? this.cards.tryTakeWith(manager, intent.cardHash!) : null;
     });
     return { record: row, lease };
   }
 
   private intentRow(intent: CallIntent): ProviderCall {
-    return this.dataSource.getRepository(ProviderCall).create({
+    return Object.assign(new ProviderCall(), {
       id: randomUUID(),
       operation: intent.operation,
       orderId: intent.orderId ?? null,
@@ -227,7 +226,7 @@ export class ProviderCallsService {
   private async finish(record: ProviderCall, outcome: ProviderCallOutcome, fields: Partial<ProviderCall>, manager?: EntityManager): Promise<void> {
     Object.assign(record, { outcome, completedAt: new Date(), nextCheckAt: null, ...fields });
     const write = (m: EntityManager) =>
-      m.getRepository(ProviderCall).update(record.id, {
+      this.calls.answer(m, record.id, {
         outcome,
         completedAt: record.completedAt,
         nextCheckAt: record.nextCheckAt,
@@ -241,13 +240,7 @@ export class ProviderCallsService {
 
   /** Unresolved calls (PENDING or UNKNOWN) that touched an authorization. */
   unresolvedFor(authorizationId: string): Promise<ProviderCall[]> {
-    return this.dataSource.getRepository(ProviderCall).find({
-      where: [
-        { authorizationId, outcome: 'UNKNOWN' },
-        { authorizationId, outcome: 'PENDING' },
-      ],
-      order: { createdAt: 'ASC' },
-    });
+    return this.calls.unresolvedFor(authorizationId);
   }
 
   /**
@@ -283,11 +276,7 @@ export class ProviderCallsService {
     }
     call.candidates = finding.candidates.length ? finding.candidates : null;
     call.resolutionNote = finding.note;
-    await this.dataSource.query(`UPDATE provider_call SET candidates = $2::jsonb, resolution_note = $3 WHERE id = $1`, [
-      call.id,
-      call.candidates === null ? null : JSON.stringify(call.candidates),
-      finding.note,
-    ]);
+    await this.calls.keepUndecided(call.id, call.candidates, finding.note);
     if (finding.candidates.length > 1) this.logger.warn(`provider call ${call.id} (${call.operation}) stays UNKNOWN: ${finding.note}`);
     return { applied: 'unknown' };
   }
@@ -314,7 +303,7 @@ export class ProviderCallsService {
         holdId: call.providerHoldId ?? undefined,
         startedAt: new Date(call.createdAt),
         graceElapsed: Date.now() - gaveUpAt >= (call.operation === 'ISSUE' ? this.issueGraceMs : this.settleDelayMs),
-        known: strategy === 'state' && call.cardHash ? await this.knownOnCard(call) : { holdIds: new Set(), transactionIds: new Set() },
+        known: strategy === 'state' && call.cardHash ? await this.calls.knownOnCard(call.cardHash, call.id) : { holdIds: new Set(), transactionIds: new Set() },
       });
     } catch (error) {
       await this.checkLater(call, `look-up failed: ${(error as Error).message}`);
@@ -325,36 +314,11 @@ export class ProviderCallsService {
   }
 
   /**
-   * The provider references our records explain on the call's card: holds and transactions of every other
-   * call on it, and the holds its authorizations own. One statement.
-   */
-  private async knownOnCard(call: ProviderCall): Promise<KnownOnCard> {
-    const rows: Array<{ id: string | null; hold: boolean }> = await this.dataSource.query(
-      `SELECT provider_transaction_id AS id, operation = 'HOLD' AS hold FROM provider_call
-        WHERE card_hash = $1 AND id <> $2 AND provider_transaction_id IS NOT NULL
-       UNION SELECT provider_hold_id, true FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL`,
-      [call.cardHash, call.id],
-    );
-    const holdIds = new Set<string>();
-    const transactionIds = new Set<string>();
-    for (const row of rows) {
-      if (row.id === null) continue;
-      (row.hold ? holdIds : transactionIds).add(row.id);
-    }
-    return { holdIds, transactionIds };
-  }
-
-  /**
    * The look-up could not be made now: the call stays unresolved and is checked again after a backoff. A
    * look-up made for an OMS retry never postpones a check the recovery sweep already has planned sooner.
    */
   private async checkLater(call: ProviderCall, why: string): Promise<void> {
-    await this.dataSource.query(
-      `UPDATE provider_call SET check_attempts = check_attempts + 1, resolution_note = $2,
-         next_check_at = least(next_check_at, now() + make_interval(secs => least(300, 5 * power(2, check_attempts))))
-       WHERE id = $1`,
-      [call.id, why],
-    );
+    await this.calls.checkLater(call.id, why);
   }
 
   /** Records a finding answered with `record: false`, in the caller's transaction (with what it did about it). */
@@ -376,15 +340,14 @@ export class ProviderCallsService {
     note: string,
   ): Promise<void> {
     const from = call.outcome;
-    const [row] = returnedRows<{ given_up: boolean }>(
-      await manager.query(
-        `UPDATE provider_call SET outcome = $2, provider_transaction_id = $3, result_minor = $4, resolution_note = $5,
-                candidates = NULL, operator_decision = NULL, completed_at = $6, next_check_at = NULL
-          WHERE id = $1 RETURNING given_up_at IS NOT NULL AS given_up`,
-        [call.id, outcome, transactionId, resultMinor === null ? null : resultMinor.toString(), note, new Date()],
-      ),
-    );
-    if (row?.given_up) await this.announceResolved(manager, call, from, outcome, transactionId, resultMinor, note);
+    const givenUp = await this.calls.settle(manager, call.id, {
+      outcome,
+      providerTransactionId: transactionId,
+      resultMinor,
+      resolutionNote: note,
+      completedAt: new Date(),
+    });
+    if (givenUp) await this.announceResolved(manager, call, from, outcome, transactionId, resultMinor, note);
     Object.assign(call, { outcome, providerTransactionId: transactionId, resultMinor, resolutionNote: note, operatorDecision: null });
   }
 
