@@ -2,6 +2,7 @@ import { EntityManager } from 'typeorm';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { FulfillmentChanges, FulfillmentsRepository, NewFulfillment, SettledCall } from './fulfillments.repository';
 import { GiftCardFulfillment } from './gift-card-fulfillment.entity';
+import { FAKE_TX } from '../testing/doubles';
 
 /**
  * `FulfillmentsRepository` in Maps, for unit tests: the fulfillments by id, and the provider calls of their
@@ -46,7 +47,7 @@ export class InMemoryFulfillmentsRepository extends FulfillmentsRepository {
   }
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    return work(undefined as never);
+    return work(FAKE_TX);
   }
 
   async insertIfAbsent(_tx: EntityManager, row: NewFulfillment): Promise<void> {

@@ -16,7 +16,7 @@ import { CallIntent, CallResult, ProviderCallsService, Resolution, ResolveOption
 import { InMemoryFulfillmentsRepository } from './fulfillments.repository.fake';
 import { FulfillmentRequest, FulfillmentsService } from './fulfillments.service';
 import { GiftCardFulfillment } from './gift-card-fulfillment.entity';
-import { PassThroughFence } from '../testing/doubles';
+import { FAKE_TX, PassThroughFence } from '../testing/doubles';
 
 const ELECTRONIC_CARD = '6006490000000001';
 const SHIPPED_CARD = '6006490000000002';
@@ -58,7 +58,7 @@ class RecordingCalls {
       const value = await call(record.id);
       Object.assign(record, { outcome: 'SUCCEEDED', providerTransactionId: describe(value).transactionId ?? null });
       this.repository.putCall(record);
-      if (applySuccess) await applySuccess(undefined as never, value, record);
+      if (applySuccess) await applySuccess(FAKE_TX, value, record);
       return { ok: true, value, call: record };
     } catch (thrown) {
       if (!(thrown instanceof ProviderError)) throw thrown;
@@ -73,7 +73,7 @@ class RecordingCalls {
     const resolution = this.resolution;
     if (resolution.applied === true) {
       this.repository.putCall({ ...call, outcome: 'APPLIED', providerTransactionId: resolution.transaction.transactionId });
-      await options.onApplied?.(undefined as never, resolution.transaction);
+      await options.onApplied?.(FAKE_TX, resolution.transaction);
     }
     return resolution;
   }

@@ -5,6 +5,7 @@ import { ProviderCall } from '../provider-calls/provider-call.entity';
 import { Settlement } from '../settlements/settlement.entity';
 import { newCardLine, Refund, RefundAllocation } from './refund.entity';
 import { OrderCard, OrderRefundable, RefundChanges, RefundsRepository } from './refunds.repository';
+import { FAKE_TX } from '../testing/doubles';
 
 /** What the fake throws where the table's unique constraint would refuse a row. */
 export class InMemoryDuplicateKeyError extends Error {
@@ -37,7 +38,7 @@ export class InMemoryRefundsRepository extends RefundsRepository {
     const refunds = new Map(this.refunds);
     const allocations = new Map(this.allocations);
     try {
-      return await work(undefined as never);
+      return await work(FAKE_TX);
     } catch (error) {
       this.replace(this.refunds, refunds);
       this.replace(this.allocations, allocations);
