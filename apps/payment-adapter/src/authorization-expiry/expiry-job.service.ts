@@ -1,7 +1,6 @@
 import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderError } from '@gcpa/gift-card-provider';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { Authorization } from '../authorizations/authorization.entity';
 import { ChainLock } from '../authorizations/chain-lock';
 import { HoldsService } from '../authorizations/holds.service';
@@ -55,7 +54,6 @@ export class ExpiryJob {
   private readonly scheduled = new ScheduledRun('expiry run', this.logger, () => this.run());
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly lock: ChainLock,
     private readonly repair: ChainRepair,
     private readonly holds: HoldsService,
@@ -136,11 +134,11 @@ export class ExpiryJob {
     }
     const successor = nextLinkOf(link, link.heldMinor);
     if (reauthorizationOrder(link.heldMinor, available) === 'HOLD_FIRST') {
-      await this.dataSource.getRepository(Authorization).insert(successor);
+      await this.repository.insertLink(successor);
       return this.placeSuccessor(successor, link);
     }
-    await this.dataSource.transaction(async (m) => {
-      await m.getRepository(Authorization).insert(successor);
+    await this.repository.transaction(async (m) => {
+      await this.repository.insertLinkIn(m, successor);
       await this.holds.transition(link, 'REAUTHORIZED', { heldMinor: 0n, nextId: successor.id }, EXPIRY_JOB_ACTOR, {
         detail: { nextAuthorizationId: successor.id, order: 'RELEASE_FIRST', availableMinor: available.toString() },
       }, m);
@@ -165,7 +163,7 @@ export class ExpiryJob {
       return 'retried';
     }
     if (releaseAfter) {
-      const closed = await this.dataSource.getRepository(Authorization).findOneByOrFail({ id: previous.id });
+      const closed = await this.repository.link(previous.id);
       if (closed.closedReason === 'REAUTHORIZED') await this.holds.release(closed, closed.providerHoldId!, EXPIRY_JOB_ACTOR);
     }
     const short = successor.heldMinor < successor.requestedMinor;

@@ -4,7 +4,7 @@ import { PaymentsModule } from '../payments.module';
 import { SettlementJobModule } from '../settlement-job/settlement-job.module';
 import { ExpiryController } from './expiry.controller';
 import { ExpiryJob } from './expiry-job.service';
-import { ExpiryRepository } from './expiry.repository';
+import { ExpiryRepository, PgExpiryRepository } from './expiry.repository';
 import { ExpiryScheduler } from './expiry.scheduler';
 import { ExpirySettings } from './expiry.settings';
 
@@ -14,7 +14,7 @@ import { ExpirySettings } from './expiry.settings';
   controllers: [ExpiryController],
   providers: [
     { provide: ExpirySettings, inject: [AdapterConfig], useFactory: ExpirySettings.from },
-    ExpiryRepository,
+    { provide: ExpiryRepository, useClass: PgExpiryRepository },
     ExpiryJob,
     ExpiryScheduler,
   ],

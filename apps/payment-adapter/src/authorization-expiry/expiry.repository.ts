@@ -1,24 +1,51 @@
 import { returnedRows } from '@gcpa/database';
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Authorization } from '../authorizations/authorization.entity';
 import { ExpiryLink } from './expiry-rules';
 
 /**
  * The expiry job's statements. Its queue is `authorization_hold` itself: a claim marks due authorizations
  * (`expiry_claim_until`) under `FOR UPDATE SKIP LOCKED`, so instances split the work; the chain's own lease
- * (ChainLock) is then taken for the work on each.
+ * (ChainLock) is then taken for the work on each. Writes inside a caller's transaction take its manager (`tx`)
+ * first. The abstract class is the Nest token; `PgExpiryRepository` is the PostgreSQL one, and
+ * `InMemoryExpiryRepository` the fake of the unit tests.
  */
-@Injectable()
-export class ExpiryRepository {
-  constructor(private readonly dataSource: DataSource) {}
-
+export abstract class ExpiryRepository {
   /**
    * Chains with something to do: an open link expiring within `beforeMs` (or past its expiry) that still holds
    * value and whose re-hold was not declined already, or the unplaced new link of a re-authorization. Chains
    * leased right now (a settlement, a reversal, the sweep) are left for the next run, and so are those this run
-   * already worked on (`done`). Answers their roots.
+   * already worked on (`done`). Marks them claimed for `claimSeconds` and answers their roots.
    */
+  abstract claim(limit: number, beforeMs: number, claimSeconds: number, done: string[]): Promise<string[]>;
+
+  /** The chain was worked on: clears its claims, so whatever is still due on it is for the next run, by any instance. */
+  abstract unclaim(rootId: string): Promise<void>;
+
+  /** Reads the chain's links, oldest first, each with whether any provider call was ever recorded for it. */
+  abstract linksOf(rootId: string): Promise<Array<Authorization & ExpiryLink>>;
+
+  /** Reads the link `id`; throws (EntityNotFoundError) when there is none. */
+  abstract link(id: string): Promise<Authorization>;
+
+  /** Inserts a new link (PENDING) on its own, outside any transaction. */
+  abstract insertLink(link: Authorization): Promise<void>;
+
+  /** Inserts a new link (PENDING) in `tx`. */
+  abstract insertLinkIn(tx: EntityManager, link: Authorization): Promise<void>;
+
+  /** Runs `work` in a plain transaction of its own (not fenced: the chain's lease is held, and no fence SELECT is wanted). */
+  abstract transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T>;
+}
+
+/** The expiry job's statements in PostgreSQL (tables `authorization_hold`, `provider_call`). */
+@Injectable()
+export class PgExpiryRepository extends ExpiryRepository {
+  constructor(private readonly dataSource: DataSource) {
+    super();
+  }
+
   async claim(limit: number, beforeMs: number, claimSeconds: number, done: string[]): Promise<string[]> {
     const rows = returnedRows<{ root_id: string }>(await this.dataSource.query(
       // Two index-backed candidate lists (open links by expiry, unplaced links: few), then the claim over them.
@@ -48,12 +75,10 @@ export class ExpiryRepository {
     return [...new Set(rows.map((r) => r.root_id))];
   }
 
-  /** The chain was worked on: whatever is still due on it is for the next run, by any instance. */
   async unclaim(rootId: string): Promise<void> {
     await this.dataSource.query(`UPDATE authorization_hold SET expiry_claim_until = NULL WHERE root_id = $1 AND expiry_claim_until IS NOT NULL`, [rootId]);
   }
 
-  /** The chain's links, oldest first, each with whether any provider call was ever recorded for it. */
   async linksOf(rootId: string): Promise<Array<Authorization & ExpiryLink>> {
     const links = await this.dataSource.getRepository(Authorization).find({ where: { rootId }, order: { createdAt: 'ASC' } });
     const called: Array<{ authorization_id: string }> = await this.dataSource.query(
@@ -62,5 +87,21 @@ export class ExpiryRepository {
     );
     const withCalls = new Set(called.map((c) => c.authorization_id));
     return links.map((l) => Object.assign(l, { hasCalls: withCalls.has(l.id) }));
+  }
+
+  link(id: string): Promise<Authorization> {
+    return this.dataSource.getRepository(Authorization).findOneByOrFail({ id });
+  }
+
+  async insertLink(link: Authorization): Promise<void> {
+    await this.dataSource.getRepository(Authorization).insert(link);
+  }
+
+  async insertLinkIn(tx: EntityManager, link: Authorization): Promise<void> {
+    await tx.getRepository(Authorization).insert(link);
+  }
+
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(work);
   }
 }

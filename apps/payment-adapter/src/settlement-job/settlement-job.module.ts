@@ -3,7 +3,7 @@ import { AdapterConfig } from '../config/adapter.config';
 import { PaymentsModule } from '../payments.module';
 import { PgSettlementsRepository, SettlementsRepository } from '../settlements/settlements.repository';
 import { CronSchedule } from './cron-schedule';
-import { SettlementClaims } from './settlement-claims';
+import { PgSettlementClaims, SettlementClaims } from './settlement-claims.repository';
 import { SettlementJobMetrics } from './settlement-job.metrics';
 import { SettlementJobScheduler } from './settlement-job.scheduler';
 import { SettlementJob } from './settlement-job.service';
@@ -17,7 +17,7 @@ import { SettlementOperations } from './settlement-operations.service';
   controllers: [SettlementOperationsController],
   providers: [
     { provide: SettlementJobSettings, inject: [AdapterConfig], useFactory: SettlementJobSettings.from },
-    SettlementClaims,
+    { provide: SettlementClaims, useClass: PgSettlementClaims },
     SettlementJob,
     SettlementJobMetrics,
     { provide: SettlementsRepository, useClass: PgSettlementsRepository },

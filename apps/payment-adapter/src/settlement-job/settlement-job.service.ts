@@ -1,12 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { ScheduledRun } from '../common/scheduled-run';
 import { randomUUID } from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { DomainError } from '../common/domain-errors';
 import { Settlement } from '../settlements/settlement.entity';
 import { ProcessOutcome, SettlementsService } from '../settlements/settlements.service';
 import { retryDelayMs } from './backoff';
-import { SettlementClaims } from './settlement-claims';
+import { SettlementClaims } from './settlement-claims.repository';
 import { SettlementJobMetrics, SettlementRunReport } from './settlement-job.metrics';
 import { SettlementJobSettings } from './settlement-job.settings';
 import { UnitOfWork } from '../database/unit-of-work.module';
@@ -31,7 +30,6 @@ export class SettlementJob {
   private readonly scheduled = new ScheduledRun('settlement run', this.logger, () => this.run());
 
   constructor(
-    private readonly dataSource: DataSource,
     private readonly settlements: SettlementsService,
     private readonly claims: SettlementClaims,
     private readonly settings: SettlementJobSettings,
@@ -83,8 +81,8 @@ export class SettlementJob {
       // Nothing was decided (the chain was busy, the database hiccupped): give the item back for later.
       const busy = error instanceof DomainError && error.code === 'AUTHORIZATION_BUSY';
       if (!busy) this.logger.warn(`settlement ${id} could not be processed: ${(error as Error).message}`);
-      const settlement = await this.dataSource.getRepository(Settlement).findOneBy({ id });
-      const delay = busy ? BUSY_DELAY_MS : retryDelayMs(Math.max(settlement?.attempts ?? 1, 1), this.settings.backoff);
+      const attempts = await this.claims.attemptsOf(id);
+      const delay = busy ? BUSY_DELAY_MS : retryDelayMs(Math.max(attempts ?? 1, 1), this.settings.backoff);
       await this.claims.releaseUntil(id, this.owner, delay);
       return 'retried';
     }
