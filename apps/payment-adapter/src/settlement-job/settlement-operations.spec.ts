@@ -1,10 +1,10 @@
-import { EntityManager } from 'typeorm';
 import { DomainError } from '../common/domain-errors';
 import { Settlement } from '../settlements/settlement.entity';
 import { InMemorySettlementsRepository } from '../settlements/settlements.repository.fake';
 import { SettlementsService } from '../settlements/settlements.service';
 import { ListSettlementsQuery } from './dto/settlement-list.dto';
 import { SettlementOperations } from './settlement-operations.service';
+import { FAKE_TX } from '../testing/doubles';
 
 /** The transitions SettlementsService.move would write, applied to the repository's rows (the recorder's own tests cover how). */
 function movesInto(repository: InMemorySettlementsRepository) {
@@ -14,7 +14,7 @@ function movesInto(repository: InMemorySettlementsRepository) {
     async move(settlement: Settlement, event: string, changes: Partial<Settlement>) {
       moves.push({ id: settlement.id, event, changes });
       Object.assign(settlement, changes, { status: 'OPEN' });
-      await repository.update({} as EntityManager, settlement.id, { ...changes, status: 'OPEN' });
+      await repository.update(FAKE_TX, settlement.id, { ...changes, status: 'OPEN' });
     },
   };
   return settlements;

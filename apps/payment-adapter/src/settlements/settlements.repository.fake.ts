@@ -2,6 +2,7 @@ import { EntityManager, QueryFailedError } from 'typeorm';
 import { Authorization } from '../authorizations/authorization.entity';
 import { Settlement } from './settlement.entity';
 import { SettlementFilter, SettlementsRepository } from './settlements.repository';
+import { FAKE_TX } from '../testing/doubles';
 
 const copyOfSettlement = (settlement: Settlement): Settlement => Object.assign(new Settlement(), settlement);
 const copyOfLink = (link: Authorization): Authorization => Object.assign(new Authorization(), link);
@@ -35,7 +36,7 @@ export class InMemorySettlementsRepository extends SettlementsRepository {
 
   transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
     // A stand-in, not undefined: callers tell "in a caller's transaction" from "open one" by its presence.
-    return work({} as EntityManager);
+    return work(FAKE_TX);
   }
 
   async settlement(id: string): Promise<Settlement | null> {

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { WebhookDeliveriesController } from './webhook-deliveries.controller';
-import { WebhookDeliveries } from './webhook-deliveries.repository';
 import { WebhookMetrics } from './webhook.metrics';
 import { WebhookSender } from './webhook-sender';
 import { PaymentsModule } from '../payments.module';
