@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdapterConfig } from '../config/adapter.config';
+import { BacklogRepository, PgBacklogRepository } from './backlog.repository';
 import { loggingParams } from './logging';
 import { Metrics } from './metrics';
 import { MetricsController } from './metrics.controller';
@@ -10,7 +11,7 @@ import { MetricsController } from './metrics.controller';
 @Module({
   imports: [LoggerModule.forRootAsync({ inject: [AdapterConfig], useFactory: loggingParams })],
   controllers: [MetricsController],
-  providers: [Metrics],
+  providers: [Metrics, { provide: BacklogRepository, useClass: PgBacklogRepository }],
   exports: [Metrics],
 })
 export class ObservabilityModule {}
