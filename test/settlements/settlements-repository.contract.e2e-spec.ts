@@ -5,6 +5,7 @@ import { Settlement } from '../../apps/payment-adapter/src/settlements/settlemen
 import { PgSettlementsRepository, SettlementsRepository } from '../../apps/payment-adapter/src/settlements/settlements.repository';
 import { InMemorySettlementsRepository } from '../../apps/payment-adapter/src/settlements/settlements.repository.fake';
 import { migratedAdapterDatabase } from '../harness/migrated-database';
+import { newSettlement } from '../../apps/payment-adapter/src/settlements/new-settlement';
 
 /**
  * The same cases against the PostgreSQL tables (migrated as the adapter migrates them) and the in-memory fake
@@ -45,28 +46,16 @@ function openLink(orderId = 'ORD-1'): Authorization {
 }
 
 function settlementOn(link: Authorization, n: number, fields: Partial<Settlement> = {}): Settlement {
-  return Object.assign(new Settlement(), {
-    id: ID(n),
-    orderId: link.orderId,
-    authorizationId: link.id,
-    rootAuthorizationId: link.rootId,
-    servedAuthorizationId: null,
-    advancedAuthorizationId: null,
-    idempotencyKey: `oms:K-${n}`,
-    invoiceId: `INV-${n}`,
-    currency: 'USD',
-    amountMinor: 1000n * BigInt(n),
-    settledMinor: 0n,
-    final: false,
-    mode: 'batch',
-    status: 'OPEN',
-    failureReason: null,
-    attempts: 0,
-    nextAttemptAt: new Date(Date.UTC(2025, 0, 1)),
-    createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)),
-    updatedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)),
-    ...fields,
-  } satisfies Partial<Settlement>);
+  return Object.assign(
+    newSettlement(link, { invoiceId: `INV-${n}`, amountMinor: 1000n * BigInt(n), final: false, mode: 'batch', idempotencyKey: `oms:K-${n}` }),
+    {
+      id: ID(n),
+      nextAttemptAt: new Date(Date.UTC(2025, 0, 1)),
+      createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)),
+      updatedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)),
+    },
+    fields,
+  );
 }
 
 const ids = (rows: Array<{ id: string }>) => rows.map((r) => r.id);

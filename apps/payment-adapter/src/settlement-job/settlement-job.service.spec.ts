@@ -8,6 +8,7 @@ import { InMemorySettlementClaims } from './settlement-claims.repository.fake';
 import { SettlementJobMetrics } from './settlement-job.metrics';
 import { SETTLEMENT_JOB_ACTOR, SettlementJob } from './settlement-job.service';
 import { SettlementJobSettings } from './settlement-job.settings';
+import { newSettlement } from '../settlements/new-settlement';
 
 const NOW = Date.UTC(2026, 11, 1, 12);
 const BACKOFF = { baseMs: 2000, maxMs: 300_000 };
@@ -85,30 +86,16 @@ function world(options: { batchSize?: number; concurrency?: number } = {}) {
   let n = 0;
   function batch(rootAuthorizationId: string, fields: Partial<Settlement> = {}): Settlement {
     n++;
-    const s = Object.assign(new Settlement(), {
-      id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      orderId: 'ORD-1',
-      authorizationId: rootAuthorizationId,
-      rootAuthorizationId,
-      servedAuthorizationId: null,
-      advancedAuthorizationId: null,
-      idempotencyKey: null,
-      invoiceId: `INV-${n}`,
-      currency: 'USD',
-      amountMinor: 1000n,
-      settledMinor: 0n,
-      final: false,
-      mode: 'batch',
-      status: 'OPEN',
-      failureReason: null,
-      attempts: 0,
-      nextAttemptAt: new Date(NOW - 1000),
-      leaseOwner: null,
-      leaseUntil: null,
-      createdAt: new Date(NOW - 60_000 + n),
-      updatedAt: new Date(NOW - 60_000 + n),
-      ...fields,
-    } satisfies Settlement);
+    const s = Object.assign(
+      newSettlement({ id: rootAuthorizationId, rootId: rootAuthorizationId, orderId: 'ORD-1', currency: 'USD' }, { invoiceId: `INV-${n}`, amountMinor: 1000n, final: false, mode: 'batch' }),
+      {
+        id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+        nextAttemptAt: new Date(NOW - 1000),
+        createdAt: new Date(NOW - 60_000 + n),
+        updatedAt: new Date(NOW - 60_000 + n),
+      },
+      fields,
+    );
     repository.putSettlement(s);
     return s;
   }

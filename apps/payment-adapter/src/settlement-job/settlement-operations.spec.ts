@@ -5,6 +5,7 @@ import { SettlementsService } from '../settlements/settlements.service';
 import { ListSettlementsQuery } from './dto/settlement-list.dto';
 import { SettlementOperations } from './settlement-operations.service';
 import { FAKE_TX } from '../testing/doubles';
+import { newSettlement } from '../settlements/new-settlement';
 
 /** The transitions SettlementsService.move would write, applied to the repository's rows (the recorder's own tests cover how). */
 function movesInto(repository: InMemorySettlementsRepository) {
@@ -27,30 +28,19 @@ function world() {
   let n = 0;
   function stored(fields: Partial<Settlement> = {}): Settlement {
     n++;
-    const s = Object.assign(new Settlement(), {
-      id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
-      orderId: 'ORD-1',
-      authorizationId: 'A-1',
-      rootAuthorizationId: 'A-1',
-      servedAuthorizationId: null,
-      advancedAuthorizationId: null,
-      idempotencyKey: null,
-      invoiceId: `INV-${n}`,
-      currency: 'USD',
-      amountMinor: 1000n,
-      settledMinor: 0n,
-      final: false,
-      mode: 'batch',
-      status: 'FAILED',
-      failureReason: 'PROVIDER_UNAVAILABLE',
-      attempts: 5,
-      nextAttemptAt: new Date(0),
-      leaseOwner: null,
-      leaseUntil: null,
-      createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)),
-      updatedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)),
-      ...fields,
-    } satisfies Settlement);
+    const s = Object.assign(
+      newSettlement({ id: 'A-1', rootId: 'A-1', orderId: 'ORD-1', currency: 'USD' }, { invoiceId: `INV-${n}`, amountMinor: 1000n, final: false, mode: 'batch' }),
+      {
+        id: `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`,
+        status: 'FAILED',
+        failureReason: 'PROVIDER_UNAVAILABLE',
+        attempts: 5,
+        nextAttemptAt: new Date(0),
+        createdAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)),
+        updatedAt: new Date(Date.UTC(2025, 0, 1, 0, 0, n)),
+      } satisfies Partial<Settlement>,
+      fields,
+    );
     repository.putSettlement(s);
     return s;
   }

@@ -8,6 +8,7 @@ import { Settlement } from './settlement.entity';
 import { SettlementRecorder } from './settlement-recorder';
 import { InMemorySettlementsRepository } from './settlements.repository.fake';
 import { FAKE_TX, PassThroughFence, RecordedHistory } from '../testing/doubles';
+import { newSettlement } from './new-settlement';
 
 const ACTOR = 'settlement-job';
 
@@ -38,30 +39,8 @@ function world() {
   repository.putLink(link);
 
   function settlement(fields: Partial<Settlement> = {}): Settlement {
-    const s = Object.assign(new Settlement(), {
-      id: `S-${repository.settlements.size + 1}`,
-      orderId: 'ORD-1',
-      authorizationId: link.id,
-      rootAuthorizationId: link.id,
-      servedAuthorizationId: null,
-      advancedAuthorizationId: null,
-      idempotencyKey: null,
-      invoiceId: `INV-${repository.settlements.size + 1}`,
-      currency: 'USD',
-      amountMinor: 2000n,
-      settledMinor: 0n,
-      final: false,
-      mode: 'batch',
-      status: 'OPEN',
-      failureReason: null,
-      attempts: 0,
-      nextAttemptAt: new Date(),
-      leaseOwner: null,
-      leaseUntil: null,
-      createdAt: new Date(),
-      updatedAt: new Date(),
-      ...fields,
-    } satisfies Settlement);
+    const n = repository.settlements.size + 1;
+    const s = Object.assign(newSettlement(link, { invoiceId: `INV-${n}`, amountMinor: 2000n, final: false, mode: 'batch' }), { id: `S-${n}` }, fields);
     repository.putSettlement(s);
     return s;
   }

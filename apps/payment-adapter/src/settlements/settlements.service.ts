@@ -1,7 +1,6 @@
 import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderDeclinedError, RedeemResult } from '@gcpa/gift-card-provider';
 import { formatAmount, Money, parseAmount } from '@gcpa/money';
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { businessRule, notFound, providerFailure, providerUnavailable, validationFailed } from '../common/domain-errors';
 import { CardVault } from '../card-data/card-vault';
 import { LeaseFence } from '../common/lease-fence';
@@ -15,6 +14,7 @@ import { invoiceAlreadySettled, isUniqueViolation, sameInvoice } from './invoice
 import { SettlementRecorder } from './settlement-recorder';
 import { Settlement } from './settlement.entity';
 import { SettlementsRepository } from './settlements.repository';
+import { newSettlement } from './new-settlement';
 
 export interface SettleRequest {
   authorizationId: string;
@@ -79,27 +79,13 @@ export class SettlementsService {
         heldAmount: formatAmount({ minor: open.heldMinor, currency: open.currency }),
       });
     }
-    const settlement: Settlement = Object.assign(new Settlement(), {
-      id: randomUUID(),
-      orderId: named.orderId,
-      authorizationId: named.id,
-      rootAuthorizationId: named.rootId,
-      servedAuthorizationId: null,
-      advancedAuthorizationId: null,
-      idempotencyKey: idempotencyKey ?? null,
+    const settlement = newSettlement(named, {
       invoiceId: request.invoiceId,
-      currency: named.currency,
       amountMinor: amount.minor,
-      settledMinor: 0n,
       final: request.final,
       mode: request.mode,
-      status: 'OPEN',
-      failureReason: null,
-      attempts: 0,
-      nextAttemptAt: new Date(),
-      createdAt: new Date(),
-      updatedAt: new Date(),
-    } satisfies Partial<Settlement>);
+      idempotencyKey,
+    });
     try {
       await this.settlements.transaction(async (m) => {
         await this.settlements.insert(m, settlement);
