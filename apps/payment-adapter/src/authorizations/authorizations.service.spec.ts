@@ -1,5 +1,4 @@
 import { ProviderDeclinedError, ProviderUnavailableError } from '@gcpa/gift-card-provider';
-import { randomBytes } from 'node:crypto';
 import { CardVault } from '../card-data/card-vault';
 import { ChainRepair } from '../chain-repair/chain-repair.service';
 import { PinLockoutService, PinVerdict } from '../security/pin-lockout.service';
@@ -7,7 +6,7 @@ import { SettlementsService } from '../settlements/settlements.service';
 import { Authorization } from './authorization.entity';
 import { AuthorizationsService, AuthorizeRequest } from './authorizations.service';
 import { InMemoryAuthorizationsRepository } from './authorizations.repository.fake';
-import { ScriptedCalls, ScriptedProvider } from './collaborators.fake';
+import { holdsWorld, ScriptedCalls, ScriptedProvider } from './collaborators.fake';
 import { FreeChainLock, PassThroughFence, RecordedHistory } from '../testing/doubles';
 import { HoldsService } from './holds.service';
 import { newAuthorization } from './new-authorization';
@@ -49,17 +48,12 @@ describe('AuthorizationsService', () => {
   let service: AuthorizationsService;
 
   beforeEach(() => {
-    repository = new InMemoryAuthorizationsRepository();
-    history = new RecordedHistory();
-    calls = new ScriptedCalls();
-    provider = new ScriptedProvider();
-    fence = new PassThroughFence();
+    let holds: HoldsService;
+    ({ repository, history, calls, provider, fence, vault, holds } = holdsWorld());
     lock = new FreeChainLock();
     pins = new CountedPins();
-    vault = new CardVault(randomBytes(32).toString('base64'));
     resolved = true;
     failedOpen = [];
-    const holds = new HoldsService(repository, calls.asService(), vault, history, provider.provider, 7 * 24 * 3600_000, fence);
     const repair = {
       resolveChain: async () => resolved,
       unplacedLinks: async (rootId: string) => (await repository.chainOf(rootId)).filter((a) => a.state === 'FAILED' || a.state === 'PENDING'),

@@ -1,7 +1,11 @@
 import { BalanceResult, GiftCardProvider, HoldResult, ProviderError, ReleaseResult } from '@gcpa/gift-card-provider';
+import { randomBytes } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { ProviderCall } from '../provider-calls/provider-call.entity';
-import { FAKE_TX } from '../testing/doubles';
+import { FAKE_TX, PassThroughFence, RecordedHistory } from '../testing/doubles';
+import { CardVault } from '../card-data/card-vault';
+import { InMemoryAuthorizationsRepository } from './authorizations.repository.fake';
+import { HoldsService } from './holds.service';
 import { CallIntent, CallResult, FoundTransaction, ProviderCallsService, Resolution, ResolveOptions } from '../provider-calls/provider-calls.service';
 
 /**
@@ -90,4 +94,19 @@ export class ScriptedCalls {
   asService(): ProviderCallsService {
     return this as unknown as ProviderCallsService;
   }
+}
+
+/** The hold lifetime the unit tests place holds with. */
+export const HOLD_TTL_MS = 7 * 24 * 3600_000;
+
+/** A HoldsService over the in-memory repository and the doubles above, each kept for the test to script and read. */
+export function holdsWorld() {
+  const repository = new InMemoryAuthorizationsRepository();
+  const history = new RecordedHistory();
+  const calls = new ScriptedCalls();
+  const provider = new ScriptedProvider();
+  const fence = new PassThroughFence();
+  const vault = new CardVault(randomBytes(32).toString('base64'));
+  const holds = new HoldsService(repository, calls.asService(), vault, history, provider.provider, HOLD_TTL_MS, fence);
+  return { repository, history, calls, provider, fence, vault, holds };
 }

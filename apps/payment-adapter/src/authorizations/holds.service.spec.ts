@@ -1,14 +1,12 @@
 import { ProviderDeclinedError, ProviderOutcomeUnknownError, ProviderUnavailableError } from '@gcpa/gift-card-provider';
-import { randomBytes } from 'node:crypto';
 import { CardVault } from '../card-data/card-vault';
 import { Authorization } from './authorization.entity';
 import { InMemoryAuthorizationsRepository } from './authorizations.repository.fake';
-import { ScriptedCalls, ScriptedProvider } from './collaborators.fake';
+import { HOLD_TTL_MS, holdsWorld, ScriptedCalls, ScriptedProvider } from './collaborators.fake';
 import { PassThroughFence, RecordedHistory } from '../testing/doubles';
 import { HoldsService } from './holds.service';
 import { newAuthorization, nextLinkOf } from './new-authorization';
 
-const HOLD_TTL_MS = 7 * 24 * 3600_000;
 const CARD = '6006491234567890';
 const money = (minor: bigint) => ({ minor, currency: 'USD' });
 
@@ -22,13 +20,7 @@ describe('HoldsService', () => {
   let holds: HoldsService;
 
   beforeEach(() => {
-    repository = new InMemoryAuthorizationsRepository();
-    history = new RecordedHistory();
-    calls = new ScriptedCalls();
-    provider = new ScriptedProvider();
-    fence = new PassThroughFence();
-    vault = new CardVault(randomBytes(32).toString('base64'));
-    holds = new HoldsService(repository, calls.asService(), vault, history, provider.provider, HOLD_TTL_MS, fence);
+    ({ repository, history, calls, provider, fence, vault, holds } = holdsWorld());
   });
 
   /** A PENDING authorization of `requestedMinor`, stored. */
