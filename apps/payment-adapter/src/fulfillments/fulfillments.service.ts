@@ -39,8 +39,20 @@ export interface FulfillmentResult {
   revealed: Revealed;
 }
 
-
 type StepEvent = 'ALLOCATED' | 'ACTIVATED' | 'ISSUED';
+
+/** The columns a line's request sets: what a first request stores, and what a corrected retry of a declined one replaces. */
+function requestedColumns(line: LineRequest, card: ProtectedCard | null) {
+  return {
+    kind: line.kind,
+    cardSetId: line.cardSetId,
+    cardHash: card?.hash ?? null,
+    cardEncrypted: card?.encrypted ?? null,
+    cardLast4: card?.last4 ?? null,
+    currency: line.currency,
+    amountMinor: line.amountMinor,
+  };
+}
 
 /**
  * Rule 6: a gift card order line becomes a live card with value through a resumable sequence of provider
@@ -140,13 +152,7 @@ export class FulfillmentsService {
         orderId: request.orderId,
         lineId: request.lineId,
         idempotencyKey: idempotencyKey ?? null,
-        kind: line.kind,
-        cardSetId: line.cardSetId,
-        cardHash: card?.hash ?? null,
-        cardEncrypted: card?.encrypted ?? null,
-        cardLast4: card?.last4 ?? null,
-        currency: line.currency,
-        amountMinor: line.amountMinor,
+        ...requestedColumns(line, card),
         returnRelated: line.returnRelated ?? false,
         status: 'PENDING',
         createdAt: now,
@@ -164,15 +170,7 @@ export class FulfillmentsService {
     const changes: FulfillmentChanges = { status: 'PENDING', failureReason: null, failureMessage: null };
     if (differences(fulfillment, line).length > 0) {
       // Nothing reached the provider: take the corrected request.
-      Object.assign(changes, {
-        kind: line.kind,
-        cardSetId: line.cardSetId,
-        cardHash: card?.hash ?? null,
-        cardEncrypted: card?.encrypted ?? null,
-        cardLast4: card?.last4 ?? null,
-        currency: line.currency,
-        amountMinor: line.amountMinor,
-      });
+      Object.assign(changes, requestedColumns(line, card));
     }
     await this.update(fulfillment, changes, 'RETRIED', actor, { detail: { previousFailure: fulfillment.failureReason } });
   }
