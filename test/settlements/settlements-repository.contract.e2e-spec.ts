@@ -1,6 +1,6 @@
 import { Authorization } from '../../apps/payment-adapter/src/authorizations/authorization.entity';
 import { newAuthorization, nextLinkOf } from '../../apps/payment-adapter/src/authorizations/new-authorization';
-import { isUniqueViolation } from '../../apps/payment-adapter/src/settlements/invoice-once';
+import { isUniqueViolation } from '@gcpa/database';
 import { Settlement } from '../../apps/payment-adapter/src/settlements/settlement.entity';
 import { PgSettlementsRepository, SettlementsRepository } from '../../apps/payment-adapter/src/settlements/settlements.repository';
 import { InMemorySettlementsRepository } from '../../apps/payment-adapter/src/settlements/settlements.repository.fake';

@@ -1,5 +1,6 @@
+import { isUniqueViolation } from '@gcpa/database';
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager, QueryFailedError } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Authorization } from '../authorizations/authorization.entity';
 import { ProtectedCard } from '../card-data/card-vault';
 import { GiftCardFulfillment } from '../fulfillments/gift-card-fulfillment.entity';
@@ -117,7 +118,7 @@ export class PgRefundsRepository extends RefundsRepository {
   }
 
   isDuplicateKey(error: unknown): boolean {
-    return error instanceof QueryFailedError && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
+    return isUniqueViolation(error);
   }
 
   async orderRefundable(tx: EntityManager, orderId: string, currency: string): Promise<OrderRefundable> {

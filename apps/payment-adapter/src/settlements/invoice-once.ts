@@ -1,6 +1,5 @@
 import { formatAmount } from '@gcpa/money';
 import { HttpStatus } from '@nestjs/common';
-import { QueryFailedError } from 'typeorm';
 import { DomainError } from '../common/domain-errors';
 import { Settlement } from './settlement.entity';
 
@@ -27,8 +26,3 @@ export const invoiceAlreadySettled = (earlier: Settlement) =>
       status: earlier.status,
     },
   );
-
-/** A unique violation (PostgreSQL 23505), as TypeORM reports it from `pg` and from the embedded database. */
-export function isUniqueViolation(error: unknown): boolean {
-  return error instanceof QueryFailedError && (error as { driverError?: { code?: string } }).driverError?.code === '23505';
-}

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from '@gcpa/database';
 import { GIFT_CARD_PROVIDER, GiftCardProvider, ProviderDeclinedError, RedeemResult } from '@gcpa/gift-card-provider';
 import { formatAmount, Money, parseAmount } from '@gcpa/money';
 import { Inject, Injectable } from '@nestjs/common';
@@ -10,7 +11,7 @@ import { Authorization } from '../authorizations/authorization.entity';
 import { ChainLock } from '../authorizations/chain-lock';
 import { ChainRepair } from '../chain-repair/chain-repair.service';
 import { HoldsService } from '../authorizations/holds.service';
-import { invoiceAlreadySettled, isUniqueViolation, sameInvoice } from './invoice-once';
+import { invoiceAlreadySettled, sameInvoice } from './invoice-once';
 import { SettlementRecorder } from './settlement-recorder';
 import { Settlement } from './settlement.entity';
 import { SettlementsRepository } from './settlements.repository';
