@@ -188,4 +188,47 @@ describe('reconciliation job (real PostgreSQL, the sandbox over HTTP)', () => {
     expect(after.held).toBe('80.00');
     expect(await stack.admin.ledgerCheck()).toEqual({ ok: true, problems: [] });
   });
+  it('releases one of two unknown holds of one amount when the lost hold of that amount cannot tell them apart, so it is decided', async () => {
+    const card = await stack.admin.createCard('200.00');
+    // The soak's seed 3598329219: a hold lands after it was concluded not applied, and the retry's own hold is
+    // placed but its answer lost. The card shows two unknown holds of 30.00; the lost one's look-up cannot say
+    // which is its own, and the job used to wait on that look-up: neither ever decided.
+    await landLate();
+    const first = await hold(card, '30.00');
+    await stack.admin.clearFaults();
+    expect(first.response.status).toBe(503);
+    await sleep(1500);
+    // The retry's hold lands late too: its look-up in the request finds nothing yet, so it stays unknown.
+    await landLate();
+    const retried = Date.now();
+    const lost = await hold(card, '30.00', first.orderId, first.key);
+    await stack.admin.clearFaults();
+    expect(lost.response.status).toBe(503);
+    await sleep(LATE_MS - (Date.now() - retried) + 1500);
+    expect((await stack.admin.card(card.cardNumber)).held).toBe('60.00');
+
+    const undecided = await hold(card, '30.00', first.orderId, first.key);
+    expect(undecided.response.status).toBe(503);
+    const calls = await stack.db.query<{ outcome: string; resolution_note: string }>(
+      `SELECT outcome, resolution_note FROM payment_adapter.provider_call WHERE operation = 'HOLD' AND order_id = $1 ORDER BY created_at`,
+      [first.orderId],
+    );
+    expect(calls).toEqual([
+      expect.objectContaining({ outcome: 'NOT_APPLIED' }),
+      expect.objectContaining({ outcome: 'UNKNOWN', resolution_note: '2 unknown holds of 30.00 on the card' }),
+    ]);
+
+    const run = await reconcile();
+    expect(run.releasedHolds).toEqual([expect.objectContaining({ card: `****${card.cardNumber.slice(-4)}`, amount: '30.00', orderId: first.orderId })]);
+    expect(run.skippedCards).toEqual([expect.objectContaining({ card: `****${card.cardNumber.slice(-4)}` })]);
+    expect((await stack.admin.card(card.cardNumber)).held).toBe('30.00');
+
+    // The one hold left is the lost call's to take: the OMS retry is approved with it, and nothing else is held.
+    const decided = await hold(card, '30.00', first.orderId, first.key);
+    expect(decided.response.status).toBe(201);
+    expect(decided.response.data).toMatchObject({ status: 'APPROVED', heldAmount: '30.00' });
+    expect((await stack.admin.card(card.cardNumber)).held).toBe('30.00');
+    expect(await reconcile()).toMatchObject({ holdsReleased: 0, differences: [], skippedCards: [] });
+    expect(await stack.admin.ledgerCheck()).toEqual({ ok: true, problems: [] });
+  });
 });

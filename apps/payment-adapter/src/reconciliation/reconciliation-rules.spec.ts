@@ -195,6 +195,23 @@ describe('whileUnresolved', () => {
     expect(kept.listed).toEqual([]);
   });
 
+  it('releases the orphans of an amount beyond the number of unresolved hold calls of that amount, so each call still finds one hold', () => {
+    // The soak's seed 3598329219: a hold concluded not applied landed late, its retry's answer was lost, and the
+    // card showed two unknown holds of 57.64. The lost hold's look-up cannot tell them apart, and the job waited on
+    // the look-up: neither ever decided. One hold of the two is the retry's (or, if it never applied, a late one
+    // it may take for its own: the same card and amount), so one may go.
+    const twoOfOne = { release: [orphan('late', 5764n)], listed: [{ ...orphan('lost', 5764n), kind: 'UNEXPLAINED_HOLD' as const }], void: [] };
+    expect(whileUnresolved(twoOfOne, [{ operation: 'HOLD', amountMinor: 5764n }]).release.map((r) => r.providerReference)).toEqual(['late']);
+    // As many unknown holds as unresolved hold calls of the amount: each may be one of theirs, none goes.
+    expect(whileUnresolved(twoOfOne, [{ operation: 'HOLD', amountMinor: 5764n }, { operation: 'HOLD', amountMinor: 5764n }]).release).toEqual([]);
+    const threeOfOne = { release: [orphan('late1', 5764n), orphan('late2', 5764n)], listed: [{ ...orphan('lost', 5764n), kind: 'UNEXPLAINED_HOLD' as const }], void: [] };
+    expect(whileUnresolved(threeOfOne, [{ operation: 'HOLD', amountMinor: 5764n }]).release).toHaveLength(2);
+    expect(whileUnresolved(threeOfOne, [{ operation: 'HOLD', amountMinor: 5764n }, { operation: 'HOLD', amountMinor: 5764n }]).release).toHaveLength(1);
+    // Only orphans (a NOT_APPLIED call of ours placed them) are ever released; holds of other amounts do not count.
+    const otherAmount = { release: [orphan('late', 5764n)], listed: [{ ...orphan('pos', 1000n), kind: 'UNEXPLAINED_HOLD' as const }], void: [] };
+    expect(whileUnresolved(otherAmount, [{ operation: 'HOLD', amountMinor: 5764n }]).release).toEqual([]);
+  });
+
   it('releases every orphan when no hold call is unresolved on the card', () => {
     expect(whileUnresolved(findings, [{ operation: 'REDEEM_FROM_HOLD', amountMinor: 3000n }]).release).toHaveLength(2);
   });

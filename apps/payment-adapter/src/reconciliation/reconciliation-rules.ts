@@ -150,19 +150,29 @@ export interface UnresolvedCall {
 }
 
 /**
- * What may be done on a card while calls of ours on it are unresolved: only the release of orphan holds that
- * none of those calls could have placed (no unresolved HOLD of that amount). A lost hold's look-up cannot
- * decide while an unknown, shorter hold is on the card (it could be a short hold of it), so waiting for the
- * sweep to decide first would wait for ever; releasing a hold nobody was told of moves no one's money. Voids
- * and listings wait: an unresolved call may explain the movement itself.
+ * What may be done on a card while calls of ours on it are unresolved: only the release of orphan holds, and of
+ * an amount only as many as the card shows unknown holds of it beyond the unresolved HOLD calls of that amount.
+ * Each call places at most one hold, so what is left still gives every such call one hold to find; holds of one
+ * amount on one card are interchangeable, so it does not matter which one was whose. A lost hold's look-up
+ * cannot decide while an unknown shorter hold (a short hold of it?), or a second unknown hold of its amount, is
+ * on the card, so waiting for the sweep to decide first would wait for ever (the soak's seed 3598329219: a late
+ * hold beside its retry's lost one); releasing a hold nobody was told of moves no one's money. Voids and
+ * listings wait: an unresolved call may explain the movement itself.
  */
 export function whileUnresolved(findings: CardFindings, unresolved: readonly UnresolvedCall[]): CardFindings {
-  const pending = unresolved.filter((c) => c.operation === 'HOLD');
-  return {
-    release: findings.release.filter((orphan) => !pending.some((c) => c.amountMinor === orphan.amountMinor)),
-    listed: [],
-    void: [],
-  };
+  const spare = new Map<bigint, number>();
+  for (const hold of [...findings.release, ...findings.listed.filter((d) => d.kind === 'UNEXPLAINED_HOLD')]) {
+    spare.set(hold.amountMinor, (spare.get(hold.amountMinor) ?? 0) + 1);
+  }
+  for (const call of unresolved.filter((c) => c.operation === 'HOLD')) {
+    spare.set(call.amountMinor, (spare.get(call.amountMinor) ?? 0) - 1);
+  }
+  const release = findings.release.filter((orphan) => {
+    const left = spare.get(orphan.amountMinor) ?? 0;
+    spare.set(orphan.amountMinor, left - 1);
+    return left > 0;
+  });
+  return { release, listed: [], void: [] };
 }
 
 /** A hold placed before `since` (no placement shown) is older than any window start, so older than the grace. */
