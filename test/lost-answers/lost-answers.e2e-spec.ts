@@ -130,6 +130,41 @@ describe('lost answers resolved from the card state (real PostgreSQL, the sandbo
     });
   });
 
+  it('a refund issue that did not apply is not taken for the card\'s own load of the same amount just before it', async () => {
+    // The soak's seed 22: a card loaded with 9.50 spent it all, the order was refunded 9.50, and the issue was
+    // answered 503 without applying. Its look-up reads the history from the call's start less the allowed clock
+    // skew (10 s), where the card's load of 9.50 was: it was taken for the refund's issue, and the refund
+    // answered SUCCEEDED with nothing issued. Entries older than one of ours answered before the call (here the
+    // settlement's redeem) are the provider's own proof that they came before it.
+    const card = await stack.admin.createCard('9.50');
+    const { orderId, response } = await hold(card, '9.50');
+    expect(response.status).toBe(201);
+    const settled = await stack.oms.post('/v1/settlements', { authorizationId: response.data.authorizationId, amount: '9.50', invoiceId: 'INV-1', final: true }, withKey());
+    expect(settled.status).toBe(201);
+    await stack.admin.setFaults({ errorRate: 1, methods: ['updateBalance'] });
+    const key = randomUUID();
+    const body = { orderId, settlementId: settled.data.settlementId, amount: '9.50', currency: 'USD' };
+    const refund = await stack.oms.post('/v1/refunds', body, withKey(key));
+    await stack.admin.clearFaults();
+    expect(refund.status).toBe(503);
+    expect(refund.data.error.details).toMatchObject({ outcome: 'UNKNOWN' });
+    expect((await stack.admin.card(card.cardNumber)).balance).toBe('0.00');
+
+    // After the issue's grace period, nothing found is "not applied": the retry issues it, once.
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const retry = await stack.oms.post('/v1/refunds', body, withKey(key));
+    expect(retry.status).toBe(201);
+    expect(retry.data).toMatchObject({ status: 'SUCCEEDED', refundedAmount: '9.50' });
+    const view = await stack.admin.card(card.cardNumber);
+    expect(view.history.filter((t) => t.action === 'issue' && t.isReturnRelated)).toHaveLength(1);
+    expect(view.balance).toBe('9.50');
+    await expectAgreement(orderId, card.cardNumber);
+    // Nor does the reconciliation job take the load for the issue concluded not applied, landed late.
+    const run = await stack.oms.post('/v1/reconciliation-runs');
+    expect(run.data).toMatchObject({ status: 'COMPLETED', voidedEntries: [], releasedHolds: [], differences: [] });
+    expect((await stack.admin.card(card.cardNumber)).balance).toBe('9.50');
+  });
+
   it('a wrong PIN is a decline the OMS can act on (422, not 502/503), and the lockout counts it', async () => {
     const card = await stack.admin.createCard('100.00');
     const wrong = card.pin === '0000' ? '1111' : '0000';

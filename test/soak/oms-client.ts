@@ -16,7 +16,7 @@ export interface Told {
 }
 
 /** Codes of a 409 that mean "still running, ask again", not a conflict. */
-const BUSY_CODES = new Set(['REQUEST_IN_PROGRESS', 'AUTHORIZATION_BUSY', 'FULFILLMENT_BUSY']);
+const BUSY_CODES = new Set(['REQUEST_IN_PROGRESS', 'AUTHORIZATION_BUSY', 'REFUND_BUSY', 'FULFILLMENT_BUSY']);
 
 export interface RetryPolicy {
   maxAttempts: number;

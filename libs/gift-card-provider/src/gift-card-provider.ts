@@ -156,6 +156,12 @@ export type LostAnswerStrategy = 'reference' | 'state';
 export interface KnownOnCard {
   holdIds: ReadonlySet<string>;
   transactionIds: ReadonlySet<string>;
+  /**
+   * The transaction and hold ids of our calls on the card that were answered before the lost call began. The
+   * provider wrote their entries before the lost call could land (one call at a time per card), so an entry
+   * the provider shows as older than one of them is not the lost call's, whatever the clocks say.
+   */
+  answeredBefore?: ReadonlySet<string>;
 }
 
 export interface LostCallInput extends Call {

@@ -66,14 +66,17 @@ export class InMemoryProviderCallsRepository extends ProviderCallsRepository {
   async knownOnCard(cardHash: string, exceptCallId: string): Promise<KnownOnCard> {
     const holdIds = new Set<string>();
     const transactionIds = new Set<string>();
+    const answeredBefore = new Set<string>();
+    const began = this.calls.get(exceptCallId)?.createdAt.getTime();
     for (const call of this.calls.values()) {
       if (call.cardHash !== cardHash || call.id === exceptCallId || call.providerTransactionId === null) continue;
       (call.operation === 'HOLD' ? holdIds : transactionIds).add(call.providerTransactionId);
+      if (began !== undefined && call.completedAt !== null && call.completedAt.getTime() < began) answeredBefore.add(call.providerTransactionId);
     }
     for (const hold of this.ownedHolds) {
       if (hold.cardHash === cardHash && hold.providerHoldId !== null) holdIds.add(hold.providerHoldId);
     }
-    return { holdIds, transactionIds };
+    return { holdIds, transactionIds, answeredBefore };
   }
 
   async checkLater(id: string, note: string): Promise<void> {

@@ -89,19 +89,22 @@ export class PgProviderCallsRepository extends ProviderCallsRepository {
   }
 
   async knownOnCard(cardHash: string, exceptCallId: string): Promise<KnownOnCard> {
-    const rows: Array<{ id: string | null; hold: boolean }> = await this.dataSource.query(
-      `SELECT provider_transaction_id AS id, operation = 'HOLD' AS hold FROM provider_call
-        WHERE card_hash = $1 AND id <> $2 AND provider_transaction_id IS NOT NULL
-       UNION SELECT provider_hold_id, true FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL`,
+    const rows: Array<{ id: string | null; hold: boolean; before: boolean }> = await this.dataSource.query(
+      `SELECT provider_transaction_id AS id, operation = 'HOLD' AS hold,
+              coalesce(completed_at < (SELECT created_at FROM provider_call WHERE id = $2), false) AS before
+         FROM provider_call WHERE card_hash = $1 AND id <> $2 AND provider_transaction_id IS NOT NULL
+       UNION SELECT provider_hold_id, true, false FROM authorization_hold WHERE card_hash = $1 AND provider_hold_id IS NOT NULL`,
       [cardHash, exceptCallId],
     );
     const holdIds = new Set<string>();
     const transactionIds = new Set<string>();
+    const answeredBefore = new Set<string>();
     for (const row of rows) {
       if (row.id === null) continue;
       (row.hold ? holdIds : transactionIds).add(row.id);
+      if (row.before) answeredBefore.add(row.id);
     }
-    return { holdIds, transactionIds };
+    return { holdIds, transactionIds, answeredBefore };
   }
 
   async checkLater(id: string, note: string): Promise<void> {

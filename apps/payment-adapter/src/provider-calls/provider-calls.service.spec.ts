@@ -378,6 +378,19 @@ describe('ProviderCallsService', () => {
       expect(asked).toMatchObject({ reference: call.id, cardNumber: '6006491234567890', amount: { minor: 2500n, currency: 'USD' } });
     });
 
+    it('names the calls on the card answered before the lost call began, whose entries bound its history', async () => {
+      const began = Date.now() - 60_000;
+      const call = lostCall({ createdAt: new Date(began) });
+      lostCall({ operation: 'REDEEM', outcome: 'SUCCEEDED', providerTransactionId: 'redeem-before', completedAt: new Date(began - 1) });
+      lostCall({ outcome: 'SUCCEEDED', providerTransactionId: 'hold-before', completedAt: new Date(began - 5000) });
+      lostCall({ operation: 'REDEEM', outcome: 'SUCCEEDED', providerTransactionId: 'redeem-after', completedAt: new Date(began + 1) });
+      lostCall({ operation: 'REDEEM', outcome: 'SUCCEEDED', providerTransactionId: 'redeem-same-ms', completedAt: new Date(began) });
+
+      await service().resolve(call);
+
+      expect([...provider.asked[0].known.answeredBefore!].sort()).toEqual(['hold-before', 'redeem-before']);
+    });
+
     it('waits longer before an ISSUE nothing was found of counts as not applied', async () => {
       const answeredAgo = new Date(Date.now() - 5 * GRACE_MS);
       const hold = lostCall({ completedAt: answeredAgo });

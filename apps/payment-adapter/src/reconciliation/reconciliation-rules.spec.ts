@@ -135,6 +135,30 @@ describe('compareCard', () => {
     ]);
   });
 
+  it('never takes the card\'s own load for a late call when the provider shows a call of ours answered before it as newer', () => {
+    // The soak's seed 22 (and the look-up's rule): a card loaded with 9.50 at 0, our hold at 2 and redeem at 3
+    // (answered before the refund's issue began at 5), the issue concluded not applied. Within the clock skew
+    // of the issue's start, the load would pass for it landing late, and be voided: the customer's money.
+    const issue = { ...notApplied('ISSUE', 950n, at(5)), answeredBefore: ['hold', 'redeem'] };
+    const card = activity({
+      holds: [],
+      entries: [
+        { transactionId: 'load', amount: usd(950n), at: at(0) },
+        { transactionId: 'redeem', amount: usd(-950n), at: at(3) },
+        { transactionId: 'retry', amount: usd(950n), at: at(7) },
+      ],
+    });
+    const known = { knownTransactionIds: new Set(['redeem', 'retry']), knownHoldIds: new Set(['hold']) };
+    const findings = compareCard(card, recorded({ ...known, notApplied: [issue] }), { ...options, since: at(2), voidLateEntries: true });
+    expect(findings).toEqual({ release: [], listed: [], void: [] });
+    // Without what was answered before it, the load is taken for the late issue: what the bound is for.
+    const unbounded = compareCard(card, recorded({ ...known, notApplied: [{ ...issue, answeredBefore: [] }] }), { ...options, since: at(2), voidLateEntries: true });
+    expect(unbounded.void.map((d) => d.providerReference)).toEqual(['load']);
+    // A late landing after that answer is still matched and voided.
+    const late = activity({ entries: [...card.entries, { transactionId: 'late', amount: usd(950n), at: at(9) }] });
+    expect(compareCard(late, recorded({ ...known, notApplied: [issue] }), { ...options, since: at(2), voidLateEntries: true }).void.map((d) => d.providerReference)).toEqual(['late']);
+  });
+
   it('ignores movements before our first call on the card (the card was loaded elsewhere)', () => {
     const findings = compareCard(activity({ entries: [{ transactionId: 'load', amount: usd(10000n), at: at(-3) }] }), recorded(), options);
     expect(findings.listed).toEqual([]);

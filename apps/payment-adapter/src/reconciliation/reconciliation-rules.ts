@@ -15,6 +15,11 @@ export interface NotAppliedCall {
   orderId: string | null;
   authorizationId: string | null;
   refundId: string | null;
+  /**
+   * The provider references of our calls on the card answered before it began: the provider did those first,
+   * so an entry it shows as older than one of them is not this call's, whatever the clock skew allows.
+   */
+  answeredBefore?: readonly string[];
 }
 
 /** An authorization of the card that names a provider hold. */
@@ -100,7 +105,14 @@ export function compareCard(activity: CardActivity, recorded: RecordedOnCard, op
     refundId: call?.refundId ?? null,
     orderId: call?.orderId ?? null,
   });
-  const notBefore = (call: NotAppliedCall, at: Date | undefined) => at === undefined || at.getTime() >= call.startedAt.getTime() - options.clockSkewMs;
+  const shownAt = new Map<string, number>();
+  for (const entry of activity.entries) shownAt.set(entry.transactionId, entry.at.getTime());
+  for (const hold of activity.holds) if (hold.placedAt) shownAt.set(hold.holdId, hold.placedAt.getTime());
+  const notBefore = (call: NotAppliedCall, at: Date | undefined) => {
+    if (at === undefined) return true;
+    const after = Math.max(call.startedAt.getTime() - options.clockSkewMs, ...(call.answeredBefore ?? []).map((ref) => shownAt.get(ref) ?? -Infinity));
+    return at.getTime() >= after;
+  };
 
   const shown = new Set(activity.holds.map((h) => h.holdId));
   for (const hold of activity.holds) {

@@ -142,11 +142,16 @@ export class ReconciliationRepository {
        UNION SELECT provider_reference, false FROM reconciliation_difference WHERE card_hash = $1 AND action = 'VOIDED'`,
       [cardHash],
     );
-    const notApplied: Array<Record<string, string | Date | null>> = await this.dataSource.query(
-      `SELECT id, operation, amount_minor, created_at, order_id, authorization_id, refund_id FROM provider_call
-        WHERE card_hash = $1 AND outcome = 'NOT_APPLIED' AND created_at >= $2 AND amount_minor > 0
-          AND operation IN ('HOLD', 'ISSUE', 'REDEEM', 'REDEEM_FROM_HOLD')
-        ORDER BY created_at`,
+    const notApplied: Array<Record<string, string | Date | string[] | null>> = await this.dataSource.query(
+      `SELECT c.id, c.operation, c.amount_minor, c.created_at, c.order_id, c.authorization_id, c.refund_id,
+              -- What the provider did for these calls it did before this one could land (one call at a time per card).
+              ARRAY(SELECT p.provider_transaction_id FROM provider_call p
+                     WHERE p.card_hash = c.card_hash AND p.provider_transaction_id IS NOT NULL
+                       AND p.completed_at >= $2 AND p.completed_at < c.created_at) AS answered_before
+         FROM provider_call c
+        WHERE c.card_hash = $1 AND c.outcome = 'NOT_APPLIED' AND c.created_at >= $2 AND c.amount_minor > 0
+          AND c.operation IN ('HOLD', 'ISSUE', 'REDEEM', 'REDEEM_FROM_HOLD')
+        ORDER BY c.created_at`,
       [cardHash, from],
     );
     const holds: Array<Record<string, string | null>> = await this.dataSource.query(
@@ -167,6 +172,7 @@ export class ReconciliationRepository {
         orderId: r.order_id as string | null,
         authorizationId: r.authorization_id as string | null,
         refundId: r.refund_id as string | null,
+        answeredBefore: r.answered_before as string[],
       })),
       holds: holds.map((r) => ({
         authorizationId: r.id!,

@@ -238,6 +238,23 @@ describe('resolveLostMovement (an issue or a plain redeem)', () => {
     expect(outcome(lostMovement(history.slice(0, 2), 1500n, { ...input, graceElapsed: true }))).toBe('NOT_APPLIED');
   });
 
+  it('an entry older than one of ours answered before the call is not it, whatever the clock skew allows', () => {
+    // Newest first: the card's load of 15.00, then our redeem (answered before the lost issue began); read from
+    // the call's start less the skew, both are in the history the look-up reads.
+    const history = [entry('t-redeem', -15, T0 - 2000), entry('t-load', 15, T0 - 4000)];
+    const answered = { ...known([], ['t-redeem']), answeredBefore: new Set(['t-redeem']) };
+    expect(outcome(lostMovement(history, 1500n, issue({ graceElapsed: true, known: answered })))).toBe('NOT_APPLIED');
+    // Without the bound (an earlier answer unknown) the load passes for the issue: what the bound is for.
+    expect(lostMovement(history, 1500n, issue({ graceElapsed: true, known: known([], ['t-redeem']) }))).toMatchObject({ outcome: 'APPLIED', transactionId: 't-load' });
+    // An entry as old as that answer (the same millisecond) may still be the call's: kept, as are newer ones.
+    const sameTime = [entry('t-issue', 15, T0 - 2000), ...history];
+    expect(lostMovement(sameTime, 1500n, issue({ known: answered }))).toMatchObject({ outcome: 'APPLIED', transactionId: 't-issue' });
+    // A hold of ours answered before bounds it as well (its entry moves nothing).
+    const afterHold = [entry('h-ours', 0, T0 - 1000), entry('t-load', 15, T0 - 3000)];
+    const hold = { ...known(['h-ours']), answeredBefore: new Set(['h-ours']) };
+    expect(outcome(lostMovement(afterHold, 1500n, issue({ graceElapsed: true, known: hold })))).toBe('NOT_APPLIED');
+  });
+
   it('nothing of the amount: UNDECIDED within the grace period, NOT_APPLIED after', () => {
     const history = [entry('t-other', 14.99), entry('t-sign', -15), entry('t-eur', 15, T0, 'EUR')];
     expect(lostMovement(history, 1500n, issue())).toEqual({ outcome: 'UNDECIDED', note: expect.any(String), candidates: [] });

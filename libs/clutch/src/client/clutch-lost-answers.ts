@@ -28,11 +28,19 @@ export function holdShown(card: ClutchCard | null, input: Pick<LostCallInput, 'h
   return holdEntries(card?.balances, input.amount.currency).some((h) => h.holdId === input.holdId);
 }
 
-/** History entries whose balance update in `currency` is exactly `signedMinor`, not explained by our records. */
+/**
+ * History entries whose balance update in `currency` is exactly `signedMinor`, not explained by our records, and
+ * not older (on the provider's clock) than an entry of a call of ours answered before the lost call began: the
+ * history is read from the call's start less the allowed clock skew, and what the card had just before the call
+ * (its own load of the amount, say) must not pass for the call.
+ */
 export function unexplainedEntries(entries: readonly CardHistoryEntry[], signedMinor: bigint, input: LostCallInput): CardHistoryEntry[] {
   const currency = input.amount.currency;
+  const before = input.known.answeredBefore;
+  const notAfter = before ? Math.max(-Infinity, ...entries.filter((e) => before.has(e.transactionId)).map((e) => e.transactionTime)) : -Infinity;
   return entries.filter((entry) => {
     if (input.known.transactionIds.has(entry.transactionId) || input.known.holdIds.has(entry.transactionId)) return false;
+    if (entry.transactionTime < notAfter) return false;
     return (entry.balanceUpdates ?? []).some(
       (u) => u.balanceType === 'Currency' && u.balanceCode === currency && fromClutchNumber(u.amount, currency).minor === signedMinor,
     );
