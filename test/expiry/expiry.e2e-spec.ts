@@ -86,7 +86,7 @@ describe('hold expiry and re-authorization (real PostgreSQL, the sandbox over HT
     expect(view.currentAuthorizationId).toBe(next.authorizationId);
     expect(await openHolds(card.cardNumber)).toEqual([expect.objectContaining({ holdId: next.providerReference, amount: '30.00' })]);
     // Held first, released after: the card never had less than 30.00 reserved (two holds for a moment).
-    const calls = await stack.db.query(
+    const calls = await stack.db.query<{ operation: string; authorization_id: string }>(
       `SELECT operation, authorization_id FROM payment_adapter.provider_call WHERE order_id = $1 AND operation IN ('HOLD', 'RELEASE_HOLD') ORDER BY created_at`,
       [first.orderId],
     );
@@ -168,11 +168,11 @@ describe('hold expiry and re-authorization (real PostgreSQL, the sandbox over HT
       expect(next).toMatchObject({ state: 'OPEN', heldAmount: '40.00' });
       expect(await openHolds(card.cardNumber)).toEqual([expect.objectContaining({ holdId: next.providerReference, amount: '40.00' })]);
       // The answers were lost indeed: each such call was resolved from the card (APPLIED), the others answered.
-      const calls = await stack.db.query(
+      type Call = { operation: string; outcome: string; authorization_id: string };
+      const calls = await stack.db.query<Call>(
         `SELECT operation, outcome, authorization_id FROM payment_adapter.provider_call WHERE order_id = $1 AND operation IN ('HOLD', 'RELEASE_HOLD') ORDER BY created_at`,
         [first.orderId],
       );
-      type Call = { operation: string; outcome: string; authorization_id: string };
       expect(calls.map((c: Call) => [c.operation, c.authorization_id])).toEqual([['HOLD', first.id], ['HOLD', next.authorizationId], ['RELEASE_HOLD', first.id]]);
       expect(calls.filter((c: Call) => c.outcome === 'APPLIED').map((c: Call) => c.operation)).toEqual(lost);
       await expectAgreement(first.orderId, card.cardNumber);

@@ -29,7 +29,7 @@ describe('npm start on embedded defaults', () => {
     const cold = await startOnce();
     try {
       expect(cold.status).toBe(200);
-      const health = await (await fetch(`http://127.0.0.1:${cold.port}/health`)).json();
+      const health = (await (await fetch(`http://127.0.0.1:${cold.port}/health`)).json()) as { details: unknown };
       expect(health.details).toMatchObject({ database: { status: 'up' }, provider: { status: 'up' } });
       expect((await fetch(`http://127.0.0.1:${cold.sandboxPort}/health`)).status).toBe(200);
       expect((await fetch(`http://127.0.0.1:${cold.port}/docs-json`)).status).toBe(200);

@@ -21,7 +21,7 @@ describe('health and migrations on PostgreSQL', () => {
   it('reports the database and the provider up', async () => {
     const response = await fetch(`${adapter.url}/health`);
     expect(response.status).toBe(200);
-    const body = await response.json();
+    const body = (await response.json()) as { details: Record<string, { status: string }> };
     expect(body.details.database.status).toBe('up');
     expect(body.details.provider.status).toBe('up');
   });
@@ -40,7 +40,7 @@ describe('health and migrations on PostgreSQL', () => {
     await sandbox.close();
     const response = await fetch(`${adapter.url}/health`);
     expect(response.status).toBe(503);
-    const body = await response.json();
+    const body = (await response.json()) as { details: Record<string, { status: string }> };
     expect(body.details.database.status).toBe('up');
     expect(body.details.provider.status).toBe('down');
   });

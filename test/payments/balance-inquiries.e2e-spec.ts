@@ -104,7 +104,7 @@ describe('balance inquiries', () => {
     const card = await stack.admin.createCard('10.00');
     const before = await stack.admin.card(card.cardNumber);
     // 'CARD' stands for a real card, so that a request that got through would be visible at the provider.
-    const body = { ...template, ...(template.cardNumber === 'CARD' ? { cardNumber: card.cardNumber, pin: 'pin' in template ? template.pin : card.pin } : {}) };
+    const body = { ...template, ...('cardNumber' in template && template.cardNumber === 'CARD' ? { cardNumber: card.cardNumber, pin: 'pin' in template ? template.pin : card.pin } : {}) };
     const response = await inquire(body);
     expect(response.status).toBe(400);
     expect(response.data.error.code).toBe('VALIDATION_FAILED');

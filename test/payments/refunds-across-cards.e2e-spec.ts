@@ -3,10 +3,10 @@ import { SandboxCard, withKey } from '../harness/clients';
 import { Stack, startStack } from '../harness/stack';
 
 /** Return-related issues at the provider (the starting balance is an issue too, but not return-related). */
-const refundsAt = (card: SandboxCard) =>
+const refundsAt = (card: SandboxCard): string[] =>
   card.history
     .filter((t) => t.action === 'issue' && t.isReturnRelated === true)
-    .map((t) => t.amount)
+    .map((t) => String(t.amount))
     .sort();
 
 /**
@@ -25,7 +25,7 @@ describe('refunds across the cards of an order', () => {
   /** An order paid with two cards: `first` settled from card A, then `second` from card B (the most recent). */
   async function paidWithTwoCards(first: string, second: string) {
     const orderId = `O-${randomUUID()}`;
-    const cards: SandboxCard[] = [];
+    const cards: Array<{ cardNumber: string }> = [];
     for (const [i, amount] of [first, second].entries()) {
       const card = await stack.admin.createCard('100.00');
       const hold = await stack.oms.post('/v1/authorizations', { orderId, cardNumber: card.cardNumber, pin: card.pin, amount, currency: 'USD' }, withKey());
@@ -37,7 +37,7 @@ describe('refunds across the cards of an order', () => {
     return { orderId, older: cards[0], newer: cards[1] };
   }
   const refund = (body: Record<string, unknown>, key = randomUUID()) => stack.oms.post('/v1/refunds', body, withKey(key));
-  const ledger = async (card: SandboxCard) => refundsAt(await stack.admin.card(card.cardNumber));
+  const ledger = async (card: { cardNumber: string }) => refundsAt(await stack.admin.card(card.cardNumber));
   const issueCalls = (orderId: string) =>
     stack.db.query<{ refund_id: string; outcome: string }>(
       `SELECT refund_id, outcome FROM payment_adapter.provider_call WHERE order_id = $1 AND operation = 'ISSUE' ORDER BY created_at`,

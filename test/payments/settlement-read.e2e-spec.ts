@@ -21,7 +21,7 @@ describe('reading a settlement, and Location headers', () => {
   it('names the new authorization in Location, on the first answer and on its replay', async () => {
     const { key, response, authorizationId, card } = await hold('30.00');
     expect(response.headers.location).toBe(`/v1/authorizations/${authorizationId}`);
-    const replay = await stack.oms.post('/v1/authorizations', JSON.parse(response.config.data as string), withKey(key));
+    const replay = await stack.oms.post('/v1/authorizations', JSON.parse(response.config.data as unknown as string), withKey(key));
     expect(replay.status).toBe(201);
     expect(replay.headers.location).toBe(`/v1/authorizations/${authorizationId}`);
     expect((await stack.oms.get(replay.headers.location)).data.authorizationId).toBe(authorizationId);

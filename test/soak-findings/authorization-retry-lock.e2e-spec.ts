@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { AxiosResponse } from 'axios';
 import { ChainLock } from '../../apps/payment-adapter/src/authorizations/chain-lock';
 import { ChainRepair } from '../../apps/payment-adapter/src/chain-repair/chain-repair.service';
 import { withKey } from '../harness/clients';
@@ -56,7 +57,7 @@ describe('an authorization retried after a lost answer', () => {
 
     const lock = stack.adapter.app.get(ChainLock);
     const repair = stack.adapter.app.get(ChainRepair);
-    let retry!: ReturnType<typeof stack.oms.post>;
+    let retry!: Promise<AxiosResponse>;
     await lock.run(authorizationId, async () => {
       // The sweep holds the chain: the OMS's retry arrives meanwhile and must wait, not place a hold.
       retry = stack.oms.post('/v1/authorizations', body, withKey(key));

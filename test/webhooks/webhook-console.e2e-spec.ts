@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { Browser, Page } from 'puppeteer-core';
 import { launchChromium } from '../harness/browser';
 import { omsClient, withKey } from '../harness/clients';
