@@ -38,7 +38,8 @@ export interface DrainResult {
 
 /**
  * After the faults stop: run the batch job and the recovery sweep until no batch settlement is OPEN or
- * PROCESSING and no provider call's outcome is PENDING or UNKNOWN (two quiet rounds in a row), bounded.
+ * PROCESSING, no provider call's outcome is PENDING or UNKNOWN, and no hold of a link the expiry job closed is
+ * left unreleased (two quiet rounds in a row), bounded.
  */
 export async function drainBacklog(
   db: { query: (sql: string) => Promise<Record<string, unknown>[]> },
@@ -70,9 +71,17 @@ export async function drainBacklog(
         (SELECT count(*) FROM payment_adapter.settlement WHERE mode = 'sync' AND status IN ('OPEN', 'PROCESSING'))::int AS "sync settlements unfinished",
         (SELECT count(*) FROM payment_adapter.refund WHERE status = 'PENDING')::int AS "refunds pending",
         (SELECT count(*) FROM payment_adapter.gift_card_fulfillment WHERE status = 'PENDING')::int AS "fulfillments pending",
-        (SELECT count(*) FROM payment_adapter.authorization_hold WHERE state = 'PENDING')::int AS "authorizations pending"`);
+        (SELECT count(*) FROM payment_adapter.authorization_hold WHERE state = 'PENDING')::int AS "authorizations pending",
+        -- A link the expiry job closed whose release failed: the recovery sweep releases it once it has been closed a
+        -- minute (the job may still be working on it), so the drain waits for that too (hold-gone.ts's rule).
+        (SELECT count(*) FROM payment_adapter.authorization_hold a
+          WHERE a.closed_reason IN ('REAUTHORIZED', 'EXPIRED') AND a.provider_hold_id IS NOT NULL
+            AND NOT EXISTS (SELECT 1 FROM payment_adapter.provider_call u
+                             WHERE u.operation IN ('RELEASE_HOLD', 'REDEEM_FROM_HOLD') AND u.provider_hold_id = a.provider_hold_id
+                               AND (u.outcome IN ('SUCCEEDED', 'APPLIED') OR u.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))::int
+          AS "expired holds unreleased"`);
     left = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
-    const busy = left['batch settlements open'] + left['provider calls unresolved'];
+    const busy = left['batch settlements open'] + left['provider calls unresolved'] + left['expired holds unreleased'];
     quiet = busy === 0 ? quiet + 1 : 0;
     if (quiet >= 2) break;
     if (rounds % 5 === 1) say(`draining: ${JSON.stringify(left)}${recoveryEndpoint ? '' : ' (no /v1/recovery-runs)'}`);
