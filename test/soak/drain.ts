@@ -1,4 +1,5 @@
 import axios from 'axios';
+import { endedHoldSql } from '../../apps/payment-adapter/src/provider-calls/hold-gone';
 import { DEV_KEY } from '../harness/clients';
 import { RetryingOms, sleep } from './oms-client';
 import { ReconciliationJobRun } from './reconcile';
@@ -73,12 +74,12 @@ export async function drainBacklog(
         (SELECT count(*) FROM payment_adapter.gift_card_fulfillment WHERE status = 'PENDING')::int AS "fulfillments pending",
         (SELECT count(*) FROM payment_adapter.authorization_hold WHERE state = 'PENDING')::int AS "authorizations pending",
         -- A link the expiry job closed whose release failed: the recovery sweep releases it once it has been closed a
-        -- minute (the job may still be working on it), so the drain waits for that too (hold-gone.ts's rule).
+        -- minute (the job may still be working on it), so the drain waits for that too.
         (SELECT count(*) FROM payment_adapter.authorization_hold a
           WHERE a.closed_reason IN ('REAUTHORIZED', 'EXPIRED') AND a.provider_hold_id IS NOT NULL
             AND NOT EXISTS (SELECT 1 FROM payment_adapter.provider_call u
                              WHERE u.operation IN ('RELEASE_HOLD', 'REDEEM_FROM_HOLD') AND u.provider_hold_id = a.provider_hold_id
-                               AND (u.outcome IN ('SUCCEEDED', 'APPLIED') OR u.error_kind = 'DECLINED:HOLD_NOT_AVAILABLE')))::int
+                               AND ${endedHoldSql('u')}))::int
           AS "expired holds unreleased"`);
     left = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, Number(v)]));
     const busy = left['batch settlements open'] + left['provider calls unresolved'] + left['expired holds unreleased'];
