@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { FulfillmentsRepository, NewFulfillment, PgFulfillmentsRepository } from '../../apps/payment-adapter/src/fulfillments/fulfillments.repository';
 import { InMemoryFulfillmentsRepository } from '../../apps/payment-adapter/src/fulfillments/fulfillments.repository.fake';
 import { ProviderCall } from '../../apps/payment-adapter/src/provider-calls/provider-call.entity';
-import { migratedAdapterDatabase } from '../harness/migrated-database';
+import { ContractImplementation, migratedAdapterDatabase } from '../harness/migrated-database';
 
 /**
  * The same cases against the PostgreSQL tables (migrated as the adapter migrates them) and the in-memory fake
@@ -19,12 +19,7 @@ interface Subject {
   putCall(call: Partial<ProviderCall>): Promise<void>;
 }
 
-interface Implementation {
-  name: string;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-  fresh(): Promise<Subject>;
-}
+type Implementation = ContractImplementation<Subject>;
 
 function postgres(): Implementation {
   const database = migratedAdapterDatabase('fulfil_contract');

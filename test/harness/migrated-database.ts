@@ -4,6 +4,17 @@ import { adapterEntities } from '../../apps/payment-adapter/src/database/entitie
 import { adapterMigrations } from '../../apps/payment-adapter/src/database/migrations';
 import { TestDatabase, createTestDatabase } from './database';
 
+/**
+ * One side of a repository's contract spec (the PostgreSQL implementation or the in-memory fake): opened once,
+ * `fresh` gives an empty store for each case, closed at the end.
+ */
+export interface ContractImplementation<Subject, FreshArgs extends unknown[] = []> {
+  name: string;
+  setUp(): Promise<void>;
+  tearDown(): Promise<void>;
+  fresh(...args: FreshArgs): Promise<Subject>;
+}
+
 export interface MigratedDatabase {
   /** Open between `open` and `close`. */
   readonly dataSource: DataSource;

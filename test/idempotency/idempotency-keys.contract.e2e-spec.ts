@@ -3,7 +3,7 @@ import { DomainError } from '../../apps/payment-adapter/src/common/domain-errors
 import { Begin, IdempotencyKeys } from '../../apps/payment-adapter/src/idempotency/idempotency-keys';
 import { InMemoryIdempotencyKeys } from '../../apps/payment-adapter/src/idempotency/idempotency-keys.fake';
 import { PgIdempotencyKeys } from '../../apps/payment-adapter/src/idempotency/idempotency-keys.pg';
-import { migratedAdapterDatabase } from '../harness/migrated-database';
+import { ContractImplementation, migratedAdapterDatabase } from '../harness/migrated-database';
 
 /**
  * The same cases against the PostgreSQL table (migrated as the adapter migrates it) and the in-memory fake the
@@ -18,13 +18,8 @@ interface Subject {
   elapse(seconds: number): Promise<void>;
 }
 
-interface Implementation {
-  name: string;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-  /** An empty store; a duplicate waits `waitForDuplicateMs` for the key's holder. */
-  fresh(waitForDuplicateMs: number): Promise<Subject>;
-}
+/** `fresh(waitForDuplicateMs)`: an empty store; a duplicate waits `waitForDuplicateMs` for the key's holder. */
+type Implementation = ContractImplementation<Subject, [waitForDuplicateMs: number]>;
 
 function postgres(): Implementation {
   const database = migratedAdapterDatabase('idem_contract');

@@ -4,8 +4,8 @@ import { Authorization } from '../../apps/payment-adapter/src/authorizations/aut
 import { ProviderCall } from '../../apps/payment-adapter/src/provider-calls/provider-call.entity';
 import { PgProviderCallsRepository, ProviderCallsRepository } from '../../apps/payment-adapter/src/provider-calls/provider-calls.repository';
 import { InMemoryProviderCallsRepository } from '../../apps/payment-adapter/src/provider-calls/provider-calls.repository.fake';
-import { FAKE_TX } from '../../apps/payment-adapter/src/testing/doubles';
-import { migratedAdapterDatabase } from '../harness/migrated-database';
+import { FAKE_TX, providerCallRow } from '../../apps/payment-adapter/src/testing/doubles';
+import { ContractImplementation, migratedAdapterDatabase } from '../harness/migrated-database';
 
 /**
  * The same cases against the `provider_call` table (migrated as the adapter migrates it) and the in-memory fake
@@ -21,12 +21,7 @@ interface Subject {
   stored(id: string): Promise<ProviderCall | null>;
 }
 
-interface Implementation {
-  name: string;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-  fresh(): Promise<Subject>;
-}
+type Implementation = ContractImplementation<Subject>;
 
 function postgres(): Implementation {
   const database = migratedAdapterDatabase('calls_contract');
@@ -86,36 +81,8 @@ function inMemory(): Implementation {
 const CARD = 'card-hash-1';
 const at = (secondsAgo: number) => new Date(Math.floor(Date.now() / 1000) * 1000 - secondsAgo * 1000);
 
-function call(fields: Partial<ProviderCall> = {}): ProviderCall {
-  return Object.assign(new ProviderCall(), {
-    id: randomUUID(),
-    operation: 'HOLD',
-    orderId: 'order-1',
-    authorizationId: null,
-    settlementId: null,
-    refundId: null,
-    fulfillmentId: null,
-    cardHash: CARD,
-    cardEncrypted: 'encrypted',
-    currency: 'USD',
-    amountMinor: 2500n,
-    providerHoldId: null,
-    outcome: 'PENDING',
-    providerTransactionId: null,
-    resultMinor: null,
-    providerMessage: null,
-    errorKind: null,
-    candidates: null,
-    resolutionNote: null,
-    checkAttempts: 0,
-    givenUpAt: null,
-    operatorDecision: null,
-    nextCheckAt: null,
-    createdAt: at(60),
-    completedAt: null,
-    ...fields,
-  });
-}
+const call = (fields: Partial<ProviderCall> = {}): ProviderCall =>
+  providerCallRow({ orderId: 'order-1', cardHash: CARD, cardEncrypted: 'encrypted', currency: 'USD', amountMinor: 2500n, createdAt: at(60), ...fields });
 
 describe.each([postgres(), inMemory()])('ProviderCallsRepository contract: $name', (implementation) => {
   let subject: Subject;

@@ -4,20 +4,15 @@ import { isUniqueViolation } from '@gcpa/database';
 import { Settlement } from '../../apps/payment-adapter/src/settlements/settlement.entity';
 import { PgSettlementsRepository, SettlementsRepository } from '../../apps/payment-adapter/src/settlements/settlements.repository';
 import { InMemorySettlementsRepository } from '../../apps/payment-adapter/src/settlements/settlements.repository.fake';
-import { migratedAdapterDatabase } from '../harness/migrated-database';
+import { ContractImplementation, migratedAdapterDatabase } from '../harness/migrated-database';
 import { newSettlement } from '../../apps/payment-adapter/src/settlements/new-settlement';
 
 /**
  * The same cases against the PostgreSQL tables (migrated as the adapter migrates them) and the in-memory fake
  * the unit tests of the settlement services use: if the fake drifts from the tables, this fails.
  */
-interface Implementation {
-  name: string;
-  setUp(): Promise<void>;
-  tearDown(): Promise<void>;
-  /** Empty tables. */
-  fresh(): Promise<SettlementsRepository>;
-}
+/** `fresh`: empty tables. */
+type Implementation = ContractImplementation<SettlementsRepository>;
 
 function postgres(): Implementation {
   const database = migratedAdapterDatabase('settlements_contract');

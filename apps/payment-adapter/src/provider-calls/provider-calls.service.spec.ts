@@ -10,7 +10,7 @@ import { EntityManager } from 'typeorm';
 import { CardVault } from '../card-data/card-vault';
 import { LeaseLostError } from '../common/lease-fence';
 import { Metrics } from '../observability/metrics';
-import { FAKE_TX, PassThroughFence, RecordedHistory } from '../testing/doubles';
+import { FAKE_TX, PassThroughFence, RecordedHistory, providerCallRow } from '../testing/doubles';
 import { CardLease, HeldCardLease } from './card-lease';
 import { ProviderCall } from './provider-call.entity';
 import { InMemoryProviderCallsRepository } from './provider-calls.repository.fake';
@@ -97,34 +97,21 @@ describe('ProviderCallsService', () => {
 
   /** A call whose answer was lost, stored as the sweep would find it. */
   function lostCall(fields: Partial<ProviderCall> = {}): ProviderCall {
-    const call = Object.assign(new ProviderCall(), {
-      id: randomUUID(),
-      operation: 'HOLD',
+    const call = providerCallRow({
       orderId: 'order-1',
       authorizationId: randomUUID(),
-      settlementId: null,
-      refundId: null,
-      fulfillmentId: null,
       cardHash: CARD,
       cardEncrypted: vault.encrypt('6006491234567890'),
       currency: 'USD',
       amountMinor: 2500n,
-      providerHoldId: null,
       outcome: 'UNKNOWN',
-      providerTransactionId: null,
-      resultMinor: null,
       providerMessage: 'timed out',
       errorKind: 'OUTCOME_UNKNOWN',
-      candidates: null,
-      resolutionNote: null,
-      checkAttempts: 0,
-      givenUpAt: null,
-      operatorDecision: null,
       nextCheckAt: new Date(Date.now() + 3600_000),
       createdAt: new Date(Date.now() - 10_000),
       completedAt: new Date(Date.now() - 9_000),
       ...fields,
-    } satisfies ProviderCall);
+    });
     repository.put(call);
     return call;
   }

@@ -1,6 +1,6 @@
 import { EntityManager } from 'typeorm';
 import { OperatorDecision, ProviderCall } from '../provider-calls/provider-call.entity';
-import { FAKE_TX } from '../testing/doubles';
+import { FAKE_TX, providerCallRow } from '../testing/doubles';
 import { CallState, DueCall, GivenUpCall, RecoveryRepository, UnresolvedPage } from './recovery.repository';
 
 const unresolved = (c: ProviderCall) => c.outcome === 'PENDING' || c.outcome === 'UNKNOWN';
@@ -24,33 +24,7 @@ export class InMemoryRecoveryRepository extends RecoveryRepository {
 
   /** Adds a provider call: unresolved, due now, with nothing given up or decided unless `fields` say so. */
   add(fields: Partial<ProviderCall> & { id: string }): ProviderCall {
-    const call = Object.assign(new ProviderCall(), {
-      operation: 'HOLD',
-      orderId: null,
-      authorizationId: null,
-      settlementId: null,
-      refundId: null,
-      fulfillmentId: null,
-      cardHash: null,
-      cardEncrypted: null,
-      currency: null,
-      amountMinor: null,
-      providerHoldId: null,
-      outcome: 'UNKNOWN',
-      providerTransactionId: null,
-      resultMinor: null,
-      providerMessage: null,
-      errorKind: null,
-      candidates: null,
-      resolutionNote: null,
-      checkAttempts: 0,
-      givenUpAt: null,
-      operatorDecision: null,
-      nextCheckAt: this.now,
-      createdAt: this.now,
-      completedAt: null,
-      ...fields,
-    });
+    const call = providerCallRow({ outcome: 'UNKNOWN', nextCheckAt: this.now, createdAt: this.now, ...fields });
     this.calls.set(call.id, call);
     return call;
   }

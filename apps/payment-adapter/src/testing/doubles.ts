@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { ChainLock } from '../authorizations/chain-lock';
 import { LeaseFence } from '../common/lease-fence';
 import { HistoryService } from '../history/history.service';
 import { NewPaymentEvent } from '../history/payment-event.entity';
+import { ProviderCall } from '../provider-calls/provider-call.entity';
 
 /**
  * Hand-written doubles of the collaborators every service's unit tests need besides its in-memory repository:
@@ -69,4 +71,39 @@ export class FreeChainLock extends ChainLock {
   override runInserted<T>(_rootId: string, _owner: string, work: () => Promise<T>): Promise<T> {
     return work();
   }
+}
+
+/**
+ * A `provider_call` row as the table holds one: every column, each nullable one null, a PENDING HOLD with no check
+ * counted, created now; `fields` give what a case needs.
+ */
+export function providerCallRow(fields: Partial<ProviderCall> = {}): ProviderCall {
+  return Object.assign(new ProviderCall(), {
+    id: randomUUID(),
+    operation: 'HOLD',
+    orderId: null,
+    authorizationId: null,
+    settlementId: null,
+    refundId: null,
+    fulfillmentId: null,
+    cardHash: null,
+    cardEncrypted: null,
+    currency: null,
+    amountMinor: null,
+    providerHoldId: null,
+    outcome: 'PENDING',
+    providerTransactionId: null,
+    resultMinor: null,
+    providerMessage: null,
+    errorKind: null,
+    candidates: null,
+    resolutionNote: null,
+    checkAttempts: 0,
+    givenUpAt: null,
+    operatorDecision: null,
+    nextCheckAt: null,
+    createdAt: new Date(),
+    completedAt: null,
+    ...fields,
+  } satisfies ProviderCall);
 }
